@@ -1,0 +1,29 @@
+#pragma once
+// One root for every error hpsearch raises on purpose.
+//
+// UserError is a mistake the user can fix (a bad space file, a missing data folder, a wrong
+// database): the CLI prints its message alone and exits with code 2, before anything is written.
+// Anything else deriving from Error is a fault of one trial or of the run, reported with context.
+#include <stdexcept>
+#include <string>
+
+namespace hpsearch {
+
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class UserError : public Error {
+ public:
+  using Error::Error;
+};
+
+// A mistake inside a file the user wrote: the message reads "FILE: PATH: what is wrong".
+class FileError : public UserError {
+ public:
+  FileError(const std::string& file, const std::string& json_path, const std::string& what)
+      : UserError(file + ": " + (json_path.empty() ? std::string() : json_path + ": ") + what) {}
+};
+
+}  // namespace hpsearch

@@ -1,0 +1,47 @@
+#pragma once
+// What samplers and pruners know of a study: every trial so far, read through `Storage`.
+//
+// The storage is the single source of truth (SQLite on disk, mirrored in memory by the master);
+// samplers and pruners never keep history of their own, so a resumed search, which reloads the
+// same records, makes the same decisions as one that never stopped.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace hpsearch {
+
+enum class TrialState { Waiting, Running, Complete, Pruned, Fail };
+const char* to_string(TrialState state);      // "WAITING", "RUNNING", ...
+TrialState trial_state_from_string(const std::string& text);  // throws Error on unknown text
+inline bool is_finished(TrialState s) { return s == TrialState::Complete || s == TrialState::Pruned || s == TrialState::Fail; }
+
+enum class ObjectiveMode { Minimize, Maximize };
+
+struct TrialRecord {
+  int number = 0;
+  TrialState state = TrialState::Waiting;
+  std::vector<double> params;                      // internal values, see space.hpp
+  std::optional<double> value;                     // COMPLETE: the objective; PRUNED: last reported
+  std::vector<std::pair<int, double>> intermediate;  // objective at each reported step, in order
+  std::string error;                               // FAIL or PRUNED: why
+};
+
+struct StudyHistory {
+  ObjectiveMode mode = ObjectiveMode::Minimize;
+  std::vector<TrialRecord> trials;  // indexed by trial number
+
+  // The objective turned into a quantity to minimise.
+  double loss(double value) const { return mode == ObjectiveMode::Minimize ? value : -value; }
+};
+
+// Read access to a study's history. SqliteStorage (orchestrator/) is the implementation the
+// master uses; tests may fill a StudyHistory directly.
+class HistorySource {
+ public:
+  virtual ~HistorySource() = default;
+  virtual const StudyHistory& history() const = 0;
+};
+
+}  // namespace hpsearch

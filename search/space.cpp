@@ -1,0 +1,323 @@
+#include "search/space.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include "search/errors.hpp"
+
+namespace hpsearch {
+
+using nlohmann::json;
+
+const char* to_string(DistributionKind kind) {
+  switch (kind) {
+    case DistributionKind::Uniform: return "$uniform";
+    case DistributionKind::LogUniform: return "$loguniform";
+    case DistributionKind::QUniform: return "$quniform";
+    case DistributionKind::QLogUniform: return "$qloguniform";
+    case DistributionKind::RandInt: return "$randint";
+    case DistributionKind::Normal: return "$normal";
+    case DistributionKind::LogNormal: return "$lognormal";
+    case DistributionKind::Choice: return "$choice";
+  }
+  return "?";
+}
+
+double Parameter::grid_high() const {
+  return low + std::floor((high - low) / step + 1e-9) * step;
+}
+
+double Parameter::snap(double value) const {
+  if (std::isnan(value)) return value;
+  if (is_discrete()) {
+    const double k_max = std::floor((high - low) / step + 1e-9);
+    double k = std::round((value - low) / step);
+    k = std::min(std::max(k, 0.0), k_max);
+    return low + k * step;
+  }
+  if (kind == DistributionKind::Choice) {
+    return std::min(std::max(std::round(value), 0.0), static_cast<double>(num_choices - 1));
+  }
+  if (is_bounded()) return std::min(std::max(value, low), high);
+  return value;
+}
+
+// The space as a tree mirroring the JSON: constants, objects, arrays and parameters. Subtrees
+// without any distribution are folded into one constant, so resolving costs one copy for them.
+struct SearchSpace::Node {
+  enum class Type { Constant, Object, Array, Param } type = Type::Constant;
+  json constant;
+  std::vector<std::pair<std::string, Node>> members;  // Object
+  std::vector<Node> items;                            // Array
+  int param = -1;                                     // Param
+  std::vector<Node> options;                          // Param that is a choice
+  bool integer = false;                               // Param whose values are written as integers
+
+  bool is_constant() const { return type == Type::Constant; }
+};
+
+namespace {
+
+struct Parser {
+  const std::string& file;
+  std::vector<Parameter>& parameters;
+
+  [[noreturn]] void fail(const std::string& path, const std::string& what) const {
+    throw FileError(file, "params" + (path.empty() ? std::string() : (path[0] == '[' ? path : "." + path)), what);
+  }
+
+  double number(const json& args, std::size_t i, const std::string& path, const char* key) const {
+    if (!args[i].is_number()) fail(path, std::string(key) + " argument " + std::to_string(i + 1) + " must be a number, got " + args[i].dump());
+    const double v = args[i].get<double>();
+    if (!std::isfinite(v)) fail(path, std::string(key) + " arguments must be finite");
+    return v;
+  }
+
+  SearchSpace::Node parse(const json& value, const std::string& path, int parent, int parent_option) {
+    using Node = SearchSpace::Node;
+    Node node;
+    if (value.is_object()) {
+      bool has_dollar = false;
+      for (auto it = value.begin(); it != value.end(); ++it) {
+        if (!it.key().empty() && it.key()[0] == '$') has_dollar = true;
+      }
+      if (has_dollar) {
+        if (value.size() != 1) fail(path, "a distribution is an object with exactly one '$' key, got " + value.dump());
+        return parse_distribution(value.begin().key(), value.begin().value(), path, parent, parent_option);
+      }
+      node.type = Node::Type::Object;
+      bool all_constant = true;
+      for (auto it = value.begin(); it != value.end(); ++it) {
+        const std::string child = path.empty() ? it.key() : path + "." + it.key();
+        node.members.emplace_back(it.key(), parse(it.value(), child, parent, parent_option));
+        all_constant = all_constant && node.members.back().second.is_constant();
+      }
+      if (all_constant) return constant(value);
+      return node;
+    }
+    if (value.is_array()) {
+      node.type = Node::Type::Array;
+      bool all_constant = true;
+      for (std::size_t i = 0; i < value.size(); ++i) {
+        node.items.push_back(parse(value[i], path + "[" + std::to_string(i) + "]", parent, parent_option));
+        all_constant = all_constant && node.items.back().is_constant();
+      }
+      if (all_constant) return constant(value);
+      return node;
+    }
+    return constant(value);
+  }
+
+  static SearchSpace::Node constant(const json& value) {
+    SearchSpace::Node node;
+    node.constant = value;
+    return node;
+  }
+
+  SearchSpace::Node parse_distribution(const std::string& key, const json& args, const std::string& path,
+                                       int parent, int parent_option) {
+    static const std::pair<const char*, DistributionKind> kinds[] = {
+        {"$uniform", DistributionKind::Uniform},     {"$loguniform", DistributionKind::LogUniform},
+        {"$quniform", DistributionKind::QUniform},   {"$qloguniform", DistributionKind::QLogUniform},
+        {"$randint", DistributionKind::RandInt},     {"$normal", DistributionKind::Normal},
+        {"$lognormal", DistributionKind::LogNormal}, {"$choice", DistributionKind::Choice}};
+    if (path.empty()) fail(path, "params must be an object of parameters, not a single distribution");
+    Parameter p;
+    bool known = false;
+    for (const auto& [name, kind] : kinds) {
+      if (key == name) {
+        p.kind = kind;
+        known = true;
+      }
+    }
+    if (!known) {
+      fail(path, "unknown distribution '" + key +
+                     "'; use one of $uniform, $loguniform, $quniform, $qloguniform, $randint, $normal, $lognormal, $choice");
+    }
+    if (!args.is_array()) fail(path, key + " takes an array of arguments, got " + args.dump());
+    p.name = path;
+    p.parent = parent;
+    p.parent_option = parent_option;
+
+    auto arity = [&](std::size_t n, const char* form) {
+      if (args.size() != n) fail(path, key + " takes " + std::to_string(n) + " arguments " + form + ", got " + std::to_string(args.size()));
+    };
+    bool integer = false;
+    switch (p.kind) {
+      case DistributionKind::Uniform:
+      case DistributionKind::LogUniform:
+        arity(2, "[low, high]");
+        p.low = number(args, 0, path, key.c_str());
+        p.high = number(args, 1, path, key.c_str());
+        break;
+      case DistributionKind::QUniform:
+      case DistributionKind::QLogUniform:
+        arity(3, "[low, high, q]");
+        p.low = number(args, 0, path, key.c_str());
+        p.high = number(args, 1, path, key.c_str());
+        p.step = number(args, 2, path, key.c_str());
+        if (p.step <= 0) fail(path, key + " needs q > 0, got " + args[2].dump());
+        integer = args[0].is_number_integer() && args[2].is_number_integer();
+        break;
+      case DistributionKind::RandInt:
+        arity(2, "[low, high) (high excluded)");
+        if (!args[0].is_number_integer() || !args[1].is_number_integer()) fail(path, "$randint bounds must be integers, got " + args.dump());
+        p.low = args[0].get<double>();
+        p.high = args[1].get<double>() - 1;  // stored inclusive, as a grid of step 1
+        p.step = 1;
+        integer = true;
+        if (p.high < p.low) fail(path, "$randint needs low < high, got " + args.dump());
+        break;
+      case DistributionKind::Normal:
+      case DistributionKind::LogNormal:
+        arity(2, "[mu, sigma]");
+        p.mu = number(args, 0, path, key.c_str());
+        p.sigma = number(args, 1, path, key.c_str());
+        if (p.sigma <= 0) fail(path, key + " needs sigma > 0, got " + args[1].dump());
+        break;
+      case DistributionKind::Choice:
+        if (args.empty()) fail(path, "$choice needs at least one option");
+        p.num_choices = args.size();
+        break;
+    }
+    if (p.kind != DistributionKind::RandInt && p.kind != DistributionKind::Choice && p.is_bounded() && p.low >= p.high) {
+      fail(path, key + " needs low < high, got " + args.dump());
+    }
+    if ((p.kind == DistributionKind::LogUniform || p.kind == DistributionKind::QLogUniform) && p.low <= 0) {
+      fail(path, key + " bounds are in real space and must be > 0, got low = " + args[0].dump());
+    }
+
+    SearchSpace::Node node;
+    node.type = SearchSpace::Node::Type::Param;
+    node.param = static_cast<int>(parameters.size());
+    node.integer = integer;
+    parameters.push_back(p);
+    if (p.kind == DistributionKind::Choice) {
+      for (std::size_t i = 0; i < args.size(); ++i) {
+        node.options.push_back(parse(args[i], path + "[" + std::to_string(i) + "]", node.param, static_cast<int>(i)));
+      }
+    }
+    return node;
+  }
+};
+
+json resolve_node(const SearchSpace::Node& node, const std::vector<double>& values) {
+  using Type = SearchSpace::Node::Type;
+  switch (node.type) {
+    case Type::Constant: return node.constant;
+    case Type::Object: {
+      json out = json::object();
+      for (const auto& [key, child] : node.members) out[key] = resolve_node(child, values);
+      return out;
+    }
+    case Type::Array: {
+      json out = json::array();
+      for (const auto& child : node.items) out.push_back(resolve_node(child, values));
+      return out;
+    }
+    case Type::Param: {
+      const double v = values.at(static_cast<std::size_t>(node.param));
+      if (!node.options.empty()) return resolve_node(node.options.at(static_cast<std::size_t>(v)), values);
+      if (node.integer) return json(static_cast<long long>(std::llround(v)));
+      return json(v);
+    }
+  }
+  return json();
+}
+
+// Fills `values` from `config`; returns false where the configuration does not fit the tree.
+bool match_node(const SearchSpace::Node& node, const json& config, const std::vector<Parameter>& params,
+                std::vector<double>& values) {
+  using Type = SearchSpace::Node::Type;
+  switch (node.type) {
+    case Type::Constant: return true;  // constants are not checked: a trainer may have been told otherwise
+    case Type::Object:
+      if (!config.is_object()) return false;
+      for (const auto& [key, child] : node.members) {
+        if (!config.contains(key)) return false;
+        if (!match_node(child, config[key], params, values)) return false;
+      }
+      return true;
+    case Type::Array:
+      if (!config.is_array() || config.size() != node.items.size()) return false;
+      for (std::size_t i = 0; i < node.items.size(); ++i) {
+        if (!match_node(node.items[i], config[i], params, values)) return false;
+      }
+      return true;
+    case Type::Param: {
+      const std::size_t index = static_cast<std::size_t>(node.param);
+      if (!node.options.empty()) {
+        for (std::size_t i = 0; i < node.options.size(); ++i) {
+          const auto& option = node.options[i];
+          std::vector<double> trial = values;
+          if (option.is_constant() ? option.constant == config : match_node(option, config, params, trial)) {
+            values = std::move(trial);
+            values[index] = static_cast<double>(i);
+            return true;
+          }
+        }
+        return false;
+      }
+      if (!config.is_number()) return false;
+      values[index] = config.get<double>();
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+SearchSpace::SearchSpace() : root_(std::make_unique<Node>()) { root_->constant = json::object(); }
+SearchSpace::~SearchSpace() = default;
+SearchSpace::SearchSpace(SearchSpace&&) noexcept = default;
+SearchSpace& SearchSpace::operator=(SearchSpace&&) noexcept = default;
+
+SearchSpace SearchSpace::parse(const json& params, const std::string& file) {
+  if (!params.is_object()) throw FileError(file, "params", "must be an object mapping names to values or distributions");
+  SearchSpace space;
+  Parser parser{file, space.parameters_};
+  *space.root_ = parser.parse(params, "", -1, -1);
+  return space;
+}
+
+int SearchSpace::index_of(const std::string& name) const {
+  for (std::size_t i = 0; i < parameters_.size(); ++i) {
+    if (parameters_[i].name == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+bool SearchSpace::is_active(std::size_t index, const std::vector<double>& values) const {
+  const Parameter* p = &parameters_[index];
+  while (p->parent >= 0) {
+    const double chosen = values[static_cast<std::size_t>(p->parent)];
+    if (!(chosen == p->parent_option)) return false;  // NaN compares false too
+    p = &parameters_[static_cast<std::size_t>(p->parent)];
+  }
+  return true;
+}
+
+void SearchSpace::clear_inactive(std::vector<double>& values) const {
+  for (std::size_t i = 0; i < parameters_.size(); ++i) {
+    const Parameter& p = parameters_[i];
+    if (p.parent >= 0 && !(values[static_cast<std::size_t>(p.parent)] == p.parent_option)) {
+      values[i] = std::numeric_limits<double>::quiet_NaN();
+    }
+  }
+}
+
+json SearchSpace::resolve(const std::vector<double>& values) const {
+  if (values.size() != parameters_.size()) throw Error("resolve: expected " + std::to_string(parameters_.size()) + " values");
+  return resolve_node(*root_, values);
+}
+
+std::vector<double> SearchSpace::values_of(const json& config, const std::string& where) const {
+  std::vector<double> values(parameters_.size(), std::numeric_limits<double>::quiet_NaN());
+  if (!match_node(*root_, config, parameters_, values)) {
+    throw UserError(where + ": this configuration does not fit the space's params (a key is missing, or a choice matches no option)");
+  }
+  return values;
+}
+
+}  // namespace hpsearch

@@ -1,0 +1,91 @@
+#pragma once
+// A search space: the `params` object of a space file, with its distributions.
+//
+// Grammar (only inside `params`): an object whose single key starts with '$' is a distribution;
+// every other JSON value is a constant kept as is at any depth. Choice options may themselves be
+// constants, distributions or any JSON holding distributions, which makes the space a tree:
+// a parameter nested in option k of a choice is active only when that choice takes option k.
+//
+// Parameters are named by their JSON path ("optimizer.lr", "layers[2].out",
+// "architecture.dropout_prob[1]" for the distribution that is option 1 of that choice).
+//
+// A point of the space is a vector of doubles, one per parameter in `parameters()` order
+// ("internal values"): the real value for numeric distributions (integers held exactly), the
+// option index for a choice, NaN for an inactive parameter. Samplers work on these;
+// `resolve()` turns them into the configuration a trainer receives.
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace hpsearch {
+
+enum class DistributionKind {
+  Uniform,      // [low, high]
+  LogUniform,   // [low, high], uniform in log space, low > 0
+  QUniform,     // low + k*q for k = 0 .. floor((high-low)/q), picked by a uniform density
+  QLogUniform,  // low + k*q likewise, picked by a log-uniform density, low > 0
+  RandInt,      // integers low .. high-1
+  Normal,       // mu + sigma*N(0,1), unbounded
+  LogNormal,    // exp(mu + sigma*N(0,1)), mu and sigma in log space (hyperopt's convention)
+  Choice,       // option index 0 .. num_choices-1
+};
+
+const char* to_string(DistributionKind kind);  // "$uniform", ...
+
+struct Parameter {
+  std::string name;  // JSON path under params
+  DistributionKind kind = DistributionKind::Uniform;
+  double low = 0, high = 0, step = 0;  // uniform family and randint (step: q; 1 for randint)
+  double mu = 0, sigma = 0;            // normal family
+  std::size_t num_choices = 0;         // choice
+  int parent = -1;                     // index of the enclosing choice, -1 at top level
+  int parent_option = -1;              // option of `parent` that activates this parameter
+
+  bool is_log() const { return kind == DistributionKind::LogUniform || kind == DistributionKind::QLogUniform || kind == DistributionKind::LogNormal; }
+  bool is_discrete() const { return kind == DistributionKind::QUniform || kind == DistributionKind::QLogUniform || kind == DistributionKind::RandInt; }
+  bool is_bounded() const { return kind != DistributionKind::Normal && kind != DistributionKind::LogNormal; }
+  // Largest grid value of a discrete parameter (low + k*step <= high).
+  double grid_high() const;
+  // Snaps a real value onto the parameter's domain: grid rounding and bounds for discrete kinds,
+  // clipping for bounded continuous ones; unchanged for the normal family.
+  double snap(double value) const;
+};
+
+class SearchSpace {
+ public:
+  // Parses a `params` object. `file` names the space file in error messages (FileError).
+  static SearchSpace parse(const nlohmann::json& params, const std::string& file);
+
+  SearchSpace();
+  ~SearchSpace();
+  SearchSpace(SearchSpace&&) noexcept;
+  SearchSpace& operator=(SearchSpace&&) noexcept;
+
+  // Parents always come before their children.
+  const std::vector<Parameter>& parameters() const { return parameters_; }
+  std::size_t size() const { return parameters_.size(); }
+  int index_of(const std::string& name) const;  // -1 if absent
+
+  // Whether parameter `index` is active given the values of its ancestors.
+  bool is_active(std::size_t index, const std::vector<double>& values) const;
+  // Sets NaN on every parameter that `values` leaves inactive.
+  void clear_inactive(std::vector<double>& values) const;
+  // The resolved configuration: params with each distribution replaced by its value.
+  // Integers (randint, and q-distributions whose low and q are integers) come out as JSON integers.
+  nlohmann::json resolve(const std::vector<double>& values) const;
+  // The inverse of resolve for a configuration that came from this space; throws UserError
+  // naming `where` when the configuration does not fit.
+  std::vector<double> values_of(const nlohmann::json& config, const std::string& where) const;
+
+ // The tree behind resolve(); defined in space.cpp.
+  struct Node;
+
+ private:
+  std::vector<Parameter> parameters_;
+  std::unique_ptr<Node> root_;
+};
+
+}  // namespace hpsearch
