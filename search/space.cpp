@@ -225,6 +225,33 @@ json resolve_node(const SearchSpace::Node& node, const std::vector<double>& valu
   return json();
 }
 
+void describe_node(const SearchSpace::Node& node, const std::vector<Parameter>& params, const std::vector<double>& values,
+                   std::vector<std::pair<std::string, json>>& out) {
+  using Type = SearchSpace::Node::Type;
+  switch (node.type) {
+    case Type::Constant: return;
+    case Type::Object:
+      for (const auto& member : node.members) describe_node(member.second, params, values, out);
+      return;
+    case Type::Array:
+      for (const auto& item : node.items) describe_node(item, params, values, out);
+      return;
+    case Type::Param: {
+      const auto index = static_cast<std::size_t>(node.param);
+      const double v = values.at(index);
+      if (std::isnan(v)) return;
+      if (node.options.empty()) {
+        out.emplace_back(params[index].name, node.integer ? json(static_cast<long long>(std::llround(v))) : json(v));
+        return;
+      }
+      const auto& option = node.options.at(static_cast<std::size_t>(v));
+      out.emplace_back(params[index].name, option.is_constant() ? option.constant : json("option " + std::to_string(static_cast<int>(v))));
+      describe_node(option, params, values, out);
+      return;
+    }
+  }
+}
+
 // Fills `values` from `config`; returns false where the configuration does not fit the tree.
 bool match_node(const SearchSpace::Node& node, const json& config, const std::vector<Parameter>& params,
                 std::vector<double>& values) {
@@ -310,6 +337,12 @@ void SearchSpace::clear_inactive(std::vector<double>& values) const {
 json SearchSpace::resolve(const std::vector<double>& values) const {
   if (values.size() != parameters_.size()) throw Error("resolve: expected " + std::to_string(parameters_.size()) + " values");
   return resolve_node(*root_, values);
+}
+
+std::vector<std::pair<std::string, json>> SearchSpace::describe(const std::vector<double>& values) const {
+  std::vector<std::pair<std::string, json>> out;
+  describe_node(*root_, parameters_, values, out);
+  return out;
 }
 
 std::vector<double> SearchSpace::values_of(const json& config, const std::string& where) const {

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -76,6 +77,9 @@ class SearchSpace {
   // The resolved configuration: params with each distribution replaced by its value.
   // Integers (randint, and q-distributions whose low and q are integers) come out as JSON integers.
   nlohmann::json resolve(const std::vector<double>& values) const;
+  // Each active parameter with the value a person wants to read: the number, or for a choice the
+  // chosen constant (or "option k" when the option holds further parameters). For summaries.
+  std::vector<std::pair<std::string, nlohmann::json>> describe(const std::vector<double>& values) const;
   // The inverse of resolve for a configuration that came from this space; throws UserError
   // naming `where` when the configuration does not fit.
   std::vector<double> values_of(const nlohmann::json& config, const std::string& where) const;

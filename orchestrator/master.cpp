@@ -1,0 +1,90 @@
+#include "orchestrator/master.hpp"
+
+#include <deque>
+#include <map>
+
+#include "search/errors.hpp"
+
+namespace hpsearch {
+
+Master::Master(SqliteStorage& storage, Sampler& sampler, const SearchSpace& space, WorkerPool& workers, MasterOptions options)
+    : storage_(storage), sampler_(sampler), space_(space), workers_(workers), options_(std::move(options)) {}
+
+bool Master::on_step(const protocol::StepReport& step) {
+  storage_.record_step(step.trial, step.step, step.metrics);
+  return true;  // no pruner yet: every trial runs to its end
+}
+
+void Master::start_trial(int worker, int number) {
+  const auto& trials = storage_.history().trials;
+  const bool rerun = static_cast<std::size_t>(number) < trials.size();
+  std::vector<double> params = rerun ? trials[static_cast<std::size_t>(number)].params : sampler_.suggest(storage_.history(), number);
+  nlohmann::json config = space_.resolve(params);
+  storage_.start_trial(number, params, config, worker);  // RUNNING is on disk before the trial leaves
+  workers_.send_trial(worker, {number, std::move(config), (options_.trial_root / std::to_string(number)).string()});
+}
+
+SearchOutcome Master::run() {
+  const auto& trials = storage_.history().trials;
+  std::deque<int> reruns;
+  int finished_before = 0;
+  for (const auto& t : trials) {
+    if (is_finished(t.state)) ++finished_before;
+    else reruns.push_back(t.number);
+  }
+  int next_new = static_cast<int>(trials.size());
+  auto has_work = [&] { return !reruns.empty() || next_new < options_.trials; };
+
+  Progress progress(std::max(options_.trials, static_cast<int>(trials.size())), finished_before, storage_.history().mode, options_.progress);
+  SearchOutcome outcome;
+  std::deque<int> idle;
+  std::map<int, int> running;  // worker -> trial number
+
+  while (true) {
+    while (!idle.empty() && has_work()) {
+      const int worker = idle.front();
+      idle.pop_front();
+      int number;
+      if (!reruns.empty()) {
+        number = reruns.front();
+        reruns.pop_front();
+      } else {
+        number = next_new++;
+      }
+      start_trial(worker, number);
+      running[worker] = number;
+      progress.trial_started();
+      ++outcome.started;
+    }
+    if (running.empty() && !has_work()) break;
+
+    auto message = workers_.receive(std::chrono::milliseconds(100));
+    if (message) {
+      switch (message->kind) {
+        case protocol::WorkerMessage::Kind::Ready: idle.push_back(message->worker); break;
+        case protocol::WorkerMessage::Kind::Step: workers_.answer_step(message->worker, on_step(message->step)); break;
+        case protocol::WorkerMessage::Kind::Result: {
+          const auto& r = message->result;
+          auto it = running.find(message->worker);
+          if (it == running.end() || it->second != r.trial) {
+            throw Error("worker " + std::to_string(message->worker) + " reported trial " + std::to_string(r.trial) + " it was not running");
+          }
+          storage_.finish_trial(r.trial, r.state, r.value, r.error);
+          running.erase(it);
+          idle.push_back(message->worker);
+          progress.trial_finished(r.state, r.value, r.trial);
+          if (r.state == TrialState::Complete) ++outcome.complete;
+          if (r.state == TrialState::Pruned) ++outcome.pruned;
+          if (r.state == TrialState::Fail) ++outcome.failed;
+          break;
+        }
+      }
+    }
+    progress.tick();
+  }
+  progress.finish();
+  workers_.shutdown();
+  return outcome;
+}
+
+}  // namespace hpsearch

@@ -1,0 +1,47 @@
+#pragma once
+// The master's loop: samples configurations, writes each trial RUNNING before handing it to an
+// idle worker, records step reports and results, and answers each step with continue/stop.
+// The protocol it follows is written in protocol.hpp.
+#include <chrono>
+#include <filesystem>
+#include <string>
+
+#include "orchestrator/progress.hpp"
+#include "orchestrator/sqlite_storage.hpp"
+#include "orchestrator/worker_pool.hpp"
+#include "search/sampler.hpp"
+#include "search/space.hpp"
+
+namespace hpsearch {
+
+struct MasterOptions {
+  int trials = 100;                    // the study's total number of trials
+  std::filesystem::path trial_root;    // trial k's folder is trial_root / "k"
+  Progress::Style progress = Progress::Style::Plain;
+};
+
+struct SearchOutcome {
+  int started = 0;   // trials started by this run
+  int complete = 0, pruned = 0, failed = 0;
+};
+
+class Master {
+ public:
+  Master(SqliteStorage& storage, Sampler& sampler, const SearchSpace& space, WorkerPool& workers, MasterOptions options);
+  // Runs until the study holds `trials` finished trials; trials a dead run left RUNNING or WAITING
+  // are run again first, with their number and configuration.
+  SearchOutcome run();
+
+ private:
+  // Records a step report; the answer is whether the trial goes on.
+  bool on_step(const protocol::StepReport& step);
+  void start_trial(int worker, int number);
+
+  SqliteStorage& storage_;
+  Sampler& sampler_;
+  const SearchSpace& space_;
+  WorkerPool& workers_;
+  MasterOptions options_;
+};
+
+}  // namespace hpsearch

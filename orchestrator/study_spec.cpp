@@ -1,0 +1,126 @@
+#include "orchestrator/study_spec.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include "search/errors.hpp"
+
+namespace hpsearch {
+
+using nlohmann::json;
+
+namespace {
+
+const char* const kTopLevelKeys[] = {"trainer", "params", "objective", "trials", "sampler", "description"};
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UserError(path + ": cannot read the space file (does it exist? see spaces/ for examples)");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+std::pair<std::string, std::string> split_assignment(const std::string& text) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) throw UserError("--set " + text + ": expected KEY=VALUE, e.g. --set trials=10");
+  return {text.substr(0, eq), text.substr(eq + 1)};
+}
+
+json parse_override_value(const std::string& text) {
+  json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded()) return json(text);
+  return value;
+}
+
+void set_by_path(json& document, const std::string& path, json value, const std::string& where) {
+  json* node = &document;
+  std::size_t pos = 0;
+  std::string walked;
+  while (pos < path.size()) {
+    if (path[pos] == '[') {
+      const auto close = path.find(']', pos);
+      if (close == std::string::npos) throw UserError(where + ": '" + path + "': unclosed '['");
+      const std::size_t index = std::stoul(path.substr(pos + 1, close - pos - 1));
+      if (!node->is_array() || index >= node->size()) throw UserError(where + ": '" + path + "': " + walked + " has no element " + std::to_string(index));
+      node = &(*node)[index];
+      walked = path.substr(0, close + 1);
+      pos = close + 1;
+      if (pos < path.size() && path[pos] == '.') ++pos;
+      continue;
+    }
+    const auto end = path.find_first_of(".[", pos);
+    const std::string key = path.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+    if (key.empty()) throw UserError(where + ": '" + path + "': empty key");
+    if (node->is_null()) *node = json::object();
+    if (!node->is_object()) throw UserError(where + ": '" + path + "': " + (walked.empty() ? "the document" : walked) + " is not an object");
+    node = &(*node)[key];
+    walked = path.substr(0, end == std::string::npos ? path.size() : end);
+    pos = end == std::string::npos ? path.size() : (path[end] == '.' ? end + 1 : end);
+  }
+  *node = std::move(value);
+}
+
+StudySpec StudySpec::load(const std::string& path, const std::vector<std::pair<std::string, std::string>>& overrides) {
+  std::string text = read_file(path);
+  json document;
+  try {
+    document = json::parse(text);
+  } catch (const json::parse_error& e) {
+    throw UserError(path + ": not valid JSON: " + e.what());
+  }
+  if (!document.is_object()) throw UserError(path + ": a space file is a JSON object with trainer, params, objective, trials and sampler");
+  for (const auto& [key, value] : overrides) set_by_path(document, key, parse_override_value(value), "--set " + key);
+  StudySpec spec = from_document(document, path, std::move(text));
+  return spec;
+}
+
+StudySpec StudySpec::from_document(const json& document, const std::string& where, std::string file_text) {
+  StudySpec spec;
+  spec.file = where;
+  spec.file_text = std::move(file_text);
+  spec.document = document;
+  for (auto it = document.begin(); it != document.end(); ++it) {
+    bool known = false;
+    for (const char* k : kTopLevelKeys) known = known || it.key() == k;
+    if (!known) throw FileError(where, it.key(), "unknown key; a space file has trainer, params, objective, trials, sampler and description");
+  }
+  if (!document.contains("trainer")) throw FileError(where, "trainer", "is required, e.g. {\"type\": \"synthetic\", \"function\": \"branin\"}");
+  if (!document.contains("params")) throw FileError(where, "params", "is required: the parameters to search");
+  spec.trainer = document["trainer"];
+
+  if (document.contains("objective")) {
+    const json& objective = document["objective"];
+    if (!objective.is_object()) throw FileError(where, "objective", "must be an object such as {\"metric\": \"valid_loss\", \"mode\": \"min\"}");
+    for (auto it = objective.begin(); it != objective.end(); ++it) {
+      if (it.key() != "metric" && it.key() != "mode") throw FileError(where, "objective." + it.key(), "unknown key; objective has metric and mode");
+    }
+    if (objective.contains("metric")) {
+      if (!objective["metric"].is_string() || objective["metric"].get<std::string>().empty()) {
+        throw FileError(where, "objective.metric", "must be the name of a reported metric, e.g. \"valid_loss\"");
+      }
+      spec.objective_metric = objective["metric"].get<std::string>();
+    }
+    if (objective.contains("mode")) {
+      const json& mode = objective["mode"];
+      if (mode == "min") spec.mode = ObjectiveMode::Minimize;
+      else if (mode == "max") spec.mode = ObjectiveMode::Maximize;
+      else throw FileError(where, "objective.mode", "must be \"min\" or \"max\", got " + mode.dump());
+    }
+  }
+  if (document.contains("trials")) {
+    const json& trials = document["trials"];
+    if (!trials.is_number_integer() || trials.get<long long>() < 1 || trials.get<long long>() > 100000000) {
+      throw FileError(where, "trials", "must be a positive integer, got " + trials.dump());
+    }
+    spec.trials = trials.get<int>();
+  }
+  spec.sampler = document.contains("sampler") ? document["sampler"] : json{{"type", "random"}};
+  if (document.contains("description") && !document["description"].is_string()) throw FileError(where, "description", "must be a string");
+  spec.space = SearchSpace::parse(document["params"], where);
+  return spec;
+}
+
+}  // namespace hpsearch

@@ -1,0 +1,46 @@
+#pragma once
+// A study as the user asked for it: a space file, with the command line's overrides applied,
+// checked as a whole before anything is written.
+//
+// Top-level keys of a space file: trainer (required), params (required), objective, trials,
+// sampler, description. Any other key is an error naming the file and the key.
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "search/history.hpp"
+#include "search/space.hpp"
+
+namespace hpsearch {
+
+struct StudySpec {
+  std::string file;               // the space file's path, for messages
+  std::string file_text;          // its text as read
+  nlohmann::json document;        // the file after --set overrides: what the study stores
+  nlohmann::json trainer;         // document["trainer"]
+  std::string objective_metric = "value";
+  ObjectiveMode mode = ObjectiveMode::Minimize;
+  int trials = 100;
+  nlohmann::json sampler;         // document["sampler"], {"type": "random"} by default
+  SearchSpace space;
+
+  // Reads and checks a space file; `overrides` are ("dotted.path", "VALUE") pairs from --set,
+  // VALUE read as JSON, else as a string. Throws FileError / UserError.
+  static StudySpec load(const std::string& path, const std::vector<std::pair<std::string, std::string>>& overrides);
+  // Checks a document that was stored in a database (`where` names it in errors).
+  static StudySpec from_document(const nlohmann::json& document, const std::string& where, std::string file_text);
+};
+
+// Sets `value` at a dotted path such as "params.epochs", "trainer.data" or "params.layers[2].out",
+// creating objects on the way. Throws UserError naming `where` when the path crosses a non-object.
+void set_by_path(nlohmann::json& document, const std::string& path, nlohmann::json value, const std::string& where);
+
+// "KEY=VALUE" -> (KEY, VALUE); throws UserError when there is no '='.
+std::pair<std::string, std::string> split_assignment(const std::string& text);
+
+// Reads VALUE as JSON when it parses ("10", "true", "[1,2]", "\"x\""), else as a plain string.
+nlohmann::json parse_override_value(const std::string& text);
+
+}  // namespace hpsearch

@@ -1,0 +1,18 @@
+#include "search/errors.hpp"
+#include "trainers/command_trainer.hpp"
+#include "trainers/synthetic_trainer.hpp"
+#include "trainers/trainer.hpp"
+
+namespace hpsearch {
+
+std::unique_ptr<Trainer> make_trainer(const nlohmann::json& settings, const std::string& file) {
+  if (!settings.is_object() || !settings.contains("type") || !settings["type"].is_string()) {
+    throw FileError(file, "trainer", "must be an object with a \"type\": synthetic or command");
+  }
+  const std::string type = settings["type"].get<std::string>();
+  if (type == "synthetic") return std::make_unique<SyntheticTrainer>(settings, file);
+  if (type == "command") return std::make_unique<CommandTrainer>(settings, file);
+  throw FileError(file, "trainer.type", "unknown trainer '" + type + "'; use synthetic or command");
+}
+
+}  // namespace hpsearch
