@@ -2,6 +2,7 @@
 
 #include "search/errors.hpp"
 #include "search/samplers/random_sampler.hpp"
+#include "search/samplers/tpe/tpe_sampler.hpp"
 
 namespace hpsearch {
 
@@ -25,6 +26,7 @@ std::unique_ptr<Sampler> make_sampler(const json& settings, const SearchSpace& s
     }
     return std::make_unique<RandomSampler>(space, seed);
   }
+  if (type == "tpe") return std::make_unique<TpeSampler>(space, parse_tpe_settings(settings, file));
   throw FileError(file, "sampler.type", "unknown sampler '" + type + "'; use \"random\" or \"tpe\"");
 }
 

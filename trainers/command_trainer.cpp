@@ -239,7 +239,9 @@ double CommandTrainer::run(const TrialContext& trial, StepReporter& reporter) {
   };
   if (stopped_by_master) return objective.value_or(std::nan(""));
   if (timed_out) {
-    throw Error("command timed out after " + nlohmann::json(timeout_s_).dump() + " s (timeout_s) and was killed" + tail());
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%g", timeout_s_);
+    throw Error(std::string("command timed out after ") + seconds + " s (timeout_s) and was killed" + tail());
   }
   if (WIFSIGNALED(status)) throw Error("command killed by signal " + std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) + ")" + tail());
   if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {

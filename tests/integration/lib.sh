@@ -1,0 +1,21 @@
+# Shared set-up of the integration tests: $1 is the hpsearch binary, $2 the source tree.
+set -euo pipefail
+HPSEARCH=$1
+SOURCE_DIR=$2
+# Tests run as root in CI containers with 2 cores: allow both for Open MPI.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+cd "$SOURCE_DIR"
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# Runs python3 on the JSON summary of a database: check_summary DB 'python statements using s'
+check_summary() {
+  "$HPSEARCH" summarize "$1" --format json > "$WORK/summary.json"
+  python3 - "$WORK/summary.json" <<PY
+import json, math, sys
+s = json.load(open(sys.argv[1]))
+$2
+PY
+}
