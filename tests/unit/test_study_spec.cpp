@@ -1,0 +1,71 @@
+// Space files as a whole: top-level keys, objective, --set overrides.
+#include <gtest/gtest.h>
+
+#include "orchestrator/study_spec.hpp"
+#include "search/errors.hpp"
+
+using namespace hpsearch;
+using nlohmann::json;
+
+namespace {
+
+std::string error_of(const json& document) {
+  try {
+    StudySpec::from_document(document, "s.json", "");
+  } catch (const UserError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+const json kMinimal = json::parse(R"({"trainer": {"type": "synthetic", "function": "branin"}, "params": {"x1": {"$uniform": [-5, 10]}}})");
+
+}  // namespace
+
+TEST(StudySpec, DefaultsWhenOptionalKeysAreAbsent) {
+  const auto spec = StudySpec::from_document(kMinimal, "s.json", "");
+  EXPECT_EQ(spec.objective_metric, "value");
+  EXPECT_EQ(spec.mode, ObjectiveMode::Minimize);
+  EXPECT_EQ(spec.trials, 100);
+  EXPECT_EQ(spec.sampler, json({{"type", "random"}}));
+  EXPECT_EQ(spec.space.size(), 1u);
+}
+
+TEST(StudySpec, RejectsUnknownAndInvalidTopLevelKeys) {
+  json d = kMinimal;
+  d["sampelr"] = json::object();
+  EXPECT_EQ(error_of(d), "s.json: sampelr: unknown key; a space file has trainer, params, objective, trials, sampler and description");
+  d = kMinimal;
+  d["objective"] = {{"metric", "acc"}, {"mode", "maximize"}};
+  EXPECT_EQ(error_of(d), "s.json: objective.mode: must be \"min\" or \"max\", got \"maximize\"");
+  d = kMinimal;
+  d["trials"] = 2.5;
+  EXPECT_EQ(error_of(d), "s.json: trials: must be a positive integer, got 2.5");
+  d = kMinimal;
+  d.erase("trainer");
+  EXPECT_EQ(error_of(d).rfind("s.json: trainer: is required", 0), 0u);
+  d = kMinimal;
+  d["params"] = json::array();
+  EXPECT_EQ(error_of(d), "s.json: params: must be an object mapping names to values or distributions");
+}
+
+TEST(StudySpec, SetOverridesAnyPartByItsDottedPath) {
+  json d = kMinimal;
+  set_by_path(d, "trials", parse_override_value("10"), "--set");
+  set_by_path(d, "params.epochs", parse_override_value("2"), "--set");
+  set_by_path(d, "trainer.data", parse_override_value("/scratch/balls"), "--set");
+  set_by_path(d, "params.x1", parse_override_value(R"({"$uniform": [0, 1]})"), "--set");
+  set_by_path(d, "params.layers", parse_override_value("[{\"out\": 4}, {\"out\": 8}]"), "--set");
+  set_by_path(d, "params.layers[1].out", parse_override_value("16"), "--set");
+  EXPECT_EQ(d["trials"], 10);
+  EXPECT_EQ(d["params"]["epochs"], 2);
+  EXPECT_EQ(d["trainer"]["data"], "/scratch/balls");
+  EXPECT_EQ(d["params"]["x1"], json::parse(R"({"$uniform": [0, 1]})"));
+  EXPECT_EQ(d["params"]["layers"][1]["out"], 16);
+  EXPECT_EQ(parse_override_value("true"), json(true));
+  EXPECT_EQ(parse_override_value("relu"), json("relu"));
+  EXPECT_THROW(set_by_path(d, "trials.x", json(1), "--set trials.x"), UserError);
+  EXPECT_THROW(set_by_path(d, "params.layers[5].out", json(1), "--set"), UserError);
+  EXPECT_THROW(split_assignment("trials"), UserError);
+  EXPECT_EQ(split_assignment("a.b=c=d"), (std::pair<std::string, std::string>{"a.b", "c=d"}));
+}
