@@ -7,6 +7,7 @@
 #include <mpi.h>
 
 #include <boost/program_options.hpp>
+#include <cstdio>
 #include <iostream>
 #include <random>
 
@@ -181,6 +182,15 @@ int run_search(int argc, char** argv) {
   std::cerr << "hpsearch: this run finished " << outcome.complete + outcome.pruned + outcome.failed << " trials (" << outcome.complete
             << " COMPLETE, " << outcome.pruned << " PRUNED, " << outcome.failed << " FAIL); see: hpsearch summarize " << args.db
             << (args.study == std::filesystem::path(args.space_file).stem().string() ? "" : " --study " + args.study) << "\n";
+  if (outcome.started > 0) {
+    const double per_trial_us = 1e6 / outcome.started;
+    std::fprintf(stderr,
+                 "hpsearch: %d trials in %.3f s (%.1f trials/s); master time per trial %.1f us: sampler %.1f, database %.1f, "
+                 "messages %.1f\n",
+                 outcome.started, outcome.wall_s, outcome.started / outcome.wall_s,
+                 (outcome.sampler_s + outcome.storage_s + outcome.messaging_s) * per_trial_us, outcome.sampler_s * per_trial_us,
+                 outcome.storage_s * per_trial_us, outcome.messaging_s * per_trial_us);
+  }
   return 0;
 }
 

@@ -7,10 +7,28 @@
 
 namespace hpsearch {
 
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Adds the time from construction to destruction to `total` seconds.
+class Stopwatch {
+ public:
+  explicit Stopwatch(double& total) : total_(total) {}
+  ~Stopwatch() { total_ += std::chrono::duration<double>(Clock::now() - start_).count(); }
+
+ private:
+  double& total_;
+  Clock::time_point start_ = Clock::now();
+};
+
+}  // namespace
+
 Master::Master(SqliteStorage& storage, Sampler& sampler, const SearchSpace& space, WorkerPool& workers, MasterOptions options)
     : storage_(storage), sampler_(sampler), space_(space), workers_(workers), options_(std::move(options)) {}
 
 bool Master::on_step(const protocol::StepReport& step) {
+  Stopwatch timing(outcome_.storage_s);
   storage_.record_step(step.trial, step.step, step.metrics);
   return true;  // no pruner yet: every trial runs to its end
 }
@@ -18,9 +36,18 @@ bool Master::on_step(const protocol::StepReport& step) {
 void Master::start_trial(int worker, int number) {
   const auto& trials = storage_.history().trials;
   const bool rerun = static_cast<std::size_t>(number) < trials.size();
-  std::vector<double> params = rerun ? trials[static_cast<std::size_t>(number)].params : sampler_.suggest(storage_.history(), number);
-  nlohmann::json config = space_.resolve(params);
-  storage_.start_trial(number, params, config, worker);  // RUNNING is on disk before the trial leaves
+  std::vector<double> params;
+  nlohmann::json config;
+  {
+    Stopwatch timing(outcome_.sampler_s);
+    params = rerun ? trials[static_cast<std::size_t>(number)].params : sampler_.suggest(storage_.history(), number);
+    config = space_.resolve(params);
+  }
+  {
+    Stopwatch timing(outcome_.storage_s);
+    storage_.start_trial(number, params, config, worker);  // RUNNING is on disk before the trial leaves
+  }
+  Stopwatch timing(outcome_.messaging_s);
   workers_.send_trial(worker, {number, std::move(config), (options_.trial_root / std::to_string(number)).string()});
 }
 
@@ -36,7 +63,9 @@ SearchOutcome Master::run() {
   auto has_work = [&] { return !reruns.empty() || next_new < options_.trials; };
 
   Progress progress(std::max(options_.trials, static_cast<int>(trials.size())), finished_before, storage_.history().mode, options_.progress);
-  SearchOutcome outcome;
+  outcome_ = SearchOutcome{};
+  SearchOutcome& outcome = outcome_;
+  const auto started_at = Clock::now();
   std::deque<int> idle;
   std::map<int, int> running;  // worker -> trial number
 
@@ -60,6 +89,8 @@ SearchOutcome Master::run() {
 
     auto message = workers_.receive(std::chrono::milliseconds(100));
     if (message) {
+      const auto handling_started = Clock::now();
+      const double storage_before = outcome.storage_s;
       switch (message->kind) {
         case protocol::WorkerMessage::Kind::Ready: idle.push_back(message->worker); break;
         case protocol::WorkerMessage::Kind::Step: workers_.answer_step(message->worker, on_step(message->step)); break;
@@ -69,7 +100,10 @@ SearchOutcome Master::run() {
           if (it == running.end() || it->second != r.trial) {
             throw Error("worker " + std::to_string(message->worker) + " reported trial " + std::to_string(r.trial) + " it was not running");
           }
-          storage_.finish_trial(r.trial, r.state, r.value, r.error);
+          {
+            Stopwatch timing(outcome.storage_s);
+            storage_.finish_trial(r.trial, r.state, r.value, r.error);
+          }
           running.erase(it);
           idle.push_back(message->worker);
           progress.trial_finished(r.state, r.value, r.trial);
@@ -79,11 +113,14 @@ SearchOutcome Master::run() {
           break;
         }
       }
+      // Decoding and answering; the database part of the handling is counted apart.
+      outcome.messaging_s += std::chrono::duration<double>(Clock::now() - handling_started).count() - (outcome.storage_s - storage_before);
     }
     progress.tick();
   }
   progress.finish();
   workers_.shutdown();
+  outcome.wall_s = std::chrono::duration<double>(Clock::now() - started_at).count();
   return outcome;
 }
 

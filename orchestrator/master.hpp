@@ -23,6 +23,9 @@ struct MasterOptions {
 struct SearchOutcome {
   int started = 0;   // trials started by this run
   int complete = 0, pruned = 0, failed = 0;
+  // Where the master's time went, in seconds: the loop from start to end, and the parts of it
+  // spent sampling, writing the database and handling messages (the rest is waiting for workers).
+  double wall_s = 0, sampler_s = 0, storage_s = 0, messaging_s = 0;
 };
 
 class Master {
@@ -37,6 +40,7 @@ class Master {
   bool on_step(const protocol::StepReport& step);
   void start_trial(int worker, int number);
 
+  SearchOutcome outcome_;
   SqliteStorage& storage_;
   Sampler& sampler_;
   const SearchSpace& space_;

@@ -255,23 +255,27 @@ void SqliteStorage::open_study(const StoredStudy& study, ObjectiveMode mode, con
 void SqliteStorage::start_trial(int number, const std::vector<double>& params, const json& config, int worker) {
   const auto index = static_cast<std::size_t>(number);
   const bool rerun = index < history_.trials.size();
-  exec("BEGIN IMMEDIATE");
-  try {
-    if (rerun) {
+  auto& upsert = cached(1,
+                        "INSERT INTO trials (study_id, number, state, params, config, started_at, worker) VALUES (?, ?, 'RUNNING', ?, ?, ?, ?) "
+                        "ON CONFLICT (study_id, number) DO UPDATE SET state = 'RUNNING', started_at = excluded.started_at, "
+                        "worker = excluded.worker, value = NULL, finished_at = NULL, error = NULL");
+  upsert.bind(1, study_id_).bind(2, number).bind(3, params_to_json(params).dump()).bind(4, config.dump()).bind(5, now_seconds()).bind(6, worker);
+  if (!rerun) {
+    upsert.run();  // one statement: its own transaction
+  } else {
+    // A trial run again starts with no steps: both changes in one transaction.
+    cached(4, "BEGIN IMMEDIATE").run();
+    try {
       auto& del = cached(0, "DELETE FROM steps WHERE study_id = ? AND number = ?");
       del.bind(1, study_id_).bind(2, number);
       del.run();
+      upsert.run();
+      cached(5, "COMMIT").run();
+    } catch (...) {
+      upsert.reset();
+      exec("ROLLBACK");
+      throw;
     }
-    auto& up = cached(1,
-                      "INSERT INTO trials (study_id, number, state, params, config, started_at, worker) VALUES (?, ?, 'RUNNING', ?, ?, ?, ?) "
-                      "ON CONFLICT (study_id, number) DO UPDATE SET state = 'RUNNING', started_at = excluded.started_at, "
-                      "worker = excluded.worker, value = NULL, finished_at = NULL, error = NULL");
-    up.bind(1, study_id_).bind(2, number).bind(3, params_to_json(params).dump()).bind(4, config.dump()).bind(5, now_seconds()).bind(6, worker);
-    up.run();
-    exec("COMMIT");
-  } catch (...) {
-    exec("ROLLBACK");
-    throw;
   }
   if (!rerun) {
     if (index != history_.trials.size()) throw Error("start_trial: trial " + std::to_string(number) + " skips a number");
