@@ -216,6 +216,13 @@ int main(int argc, char** argv) {
         std::printf(" %12.4g", median(values));
       }
       std::printf("\n");
+      if (std::getenv("TPE_REGRET_ALL")) {  // every seed's final regret, sorted (for tuning)
+        std::vector<double> finals;
+        for (const auto& c : curves) finals.push_back(c.back());
+        std::sort(finals.begin(), finals.end());
+        for (double f : finals) std::printf(" %.3g", f);
+        std::printf("\n");
+      }
       std::fflush(stdout);
     }
   }

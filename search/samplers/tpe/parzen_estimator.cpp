@@ -195,7 +195,16 @@ void ParzenEstimator::compute_sigmas(std::size_t d, std::size_t m, const Estimat
   if (options.multivariate_bandwidth) {
     // Scott's rule: one bandwidth for every kernel, shrinking as observations accumulate.
     const double n = static_cast<double>(std::max<std::size_t>(m, 1));
-    const double s = options.bandwidth_factor * std::pow(n, -1.0 / (static_cast<double>(dims_.size()) + 4)) * dim.width;
+    double scale = dim.width;
+    if (options.adaptive_scale && m >= 2) {
+      // Scott's rule proper: the observations' own spread, so kernels narrow as the set clusters.
+      double mean = 0, sq = 0;
+      for (std::size_t i = 0; i < m; ++i) mean += mu[i];
+      mean /= static_cast<double>(m);
+      for (std::size_t i = 0; i < m; ++i) sq += (mu[i] - mean) * (mu[i] - mean);
+      scale = std::sqrt(sq / static_cast<double>(m - 1));
+    }
+    const double s = options.bandwidth_factor * std::pow(n, -1.0 / (static_cast<double>(dims_.size()) + 4)) * scale;
     std::fill(sigma.begin(), sigma.begin() + static_cast<std::ptrdiff_t>(m), s);
   } else {
     // Each kernel as wide as the larger gap to its neighbours (the prior's centre included, as
@@ -220,7 +229,7 @@ void ParzenEstimator::compute_sigmas(std::size_t d, std::size_t m, const Estimat
     }
   }
   const double min_sigma = options.magic_clip
-                               ? dim.width / std::min(100.0, 1.0 + static_cast<double>(num_kernels_))
+                               ? dim.width / std::min(100.0, 1.0 + static_cast<double>(options.clip_count > 0 ? options.clip_count : num_kernels_))
                                : dim.width * 1e-12;
   for (std::size_t i = 0; i < m; ++i) sigma[i] = std::min(std::max(sigma[i], min_sigma), dim.max_sigma);
   if (has_prior_) sigma[m] = dim.prior_sigma;
@@ -229,41 +238,48 @@ void ParzenEstimator::compute_sigmas(std::size_t d, std::size_t m, const Estimat
 double ParzenEstimator::kernel_weight(std::size_t i) const { return std::exp(log_weight_[i]); }
 
 void ParzenEstimator::sample(Rng& rng, std::size_t n, std::vector<double>& out) const {
-  const std::size_t D = dims_.size();
   for (std::size_t c = 0; c < n; ++c) {
     const double u = rng.uniform() * cumulative_weight_.back();
-    std::size_t i = static_cast<std::size_t>(
+    const std::size_t i = static_cast<std::size_t>(
         std::upper_bound(cumulative_weight_.begin(), cumulative_weight_.end(), u) - cumulative_weight_.begin());
-    i = std::min(i, num_kernels_ - 1);
-    for (std::size_t d = 0; d < D; ++d) {
-      const ModelDim& dim = *dims_[d];
-      const double mu = mu_[d][i];
-      switch (dim.kind) {
-        case ModelDim::Kind::Continuous: {
-          const double s = sigma_[d][i];
-          out.push_back(dim.bounded ? sample_truncated_normal(rng, mu, s, dim.low, dim.high) : mu + s * rng.normal());
+    draw_from_kernel(rng, std::min(i, num_kernels_ - 1), 1.0, out);
+  }
+}
+
+void ParzenEstimator::sample_kernel(Rng& rng, std::size_t i, double sigma_scale, std::size_t n, std::vector<double>& out) const {
+  for (std::size_t c = 0; c < n; ++c) draw_from_kernel(rng, i, sigma_scale, out);
+}
+
+void ParzenEstimator::draw_from_kernel(Rng& rng, std::size_t i, double sigma_scale, std::vector<double>& out) const {
+  for (std::size_t d = 0; d < dims_.size(); ++d) {
+    const ModelDim& dim = *dims_[d];
+    const double mu = mu_[d][i];
+    switch (dim.kind) {
+      case ModelDim::Kind::Continuous: {
+        const double s = sigma_[d][i] * sigma_scale;
+        out.push_back(dim.bounded ? sample_truncated_normal(rng, mu, s, dim.low, dim.high) : mu + s * rng.normal());
+        break;
+      }
+      case ModelDim::Kind::Discrete:
+        out.push_back(static_cast<double>(
+            dim.cell_of(sample_truncated_normal(rng, mu, sigma_[d][i] * sigma_scale, dim.low, dim.high))));
+        break;
+      case ModelDim::Kind::Categorical: {
+        const std::size_t K = dim.num_choices;
+        if (mu < 0 || K == 1) {
+          out.push_back(static_cast<double>(rng.below(K)));
           break;
         }
-        case ModelDim::Kind::Discrete:
-          out.push_back(static_cast<double>(dim.cell_of(sample_truncated_normal(rng, mu, sigma_[d][i], dim.low, dim.high))));
-          break;
-        case ModelDim::Kind::Categorical: {
-          const std::size_t K = dim.num_choices;
-          if (mu < 0 || K == 1) {
-            out.push_back(static_cast<double>(rng.below(K)));
-            break;
-          }
-          const double p_match = std::exp(log_other_[d][i] + match_bonus_[d][i]);
-          const std::size_t observed = static_cast<std::size_t>(mu);
-          if (rng.uniform() < p_match) {
-            out.push_back(mu);
-          } else {
-            std::size_t j = rng.below(K - 1);
-            if (j >= observed) ++j;
-            out.push_back(static_cast<double>(j));
-          }
-          break;
+        const double p_match = std::exp(log_other_[d][i] + match_bonus_[d][i]);
+        const std::size_t observed = static_cast<std::size_t>(mu);
+        if (rng.uniform() < p_match) {
+          out.push_back(mu);
+        } else {
+          std::size_t j = rng.below(K - 1);
+          if (j >= observed) ++j;
+          out.push_back(static_cast<double>(j));
         }
+        break;
       }
     }
   }

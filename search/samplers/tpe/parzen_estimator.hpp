@@ -56,8 +56,10 @@ struct ModelDim {
 struct EstimatorOptions {
   double prior_weight = 1.0;
   bool multivariate_bandwidth = true;  // true: one Scott-style sigma per dim; false: neighbour gaps
-  double bandwidth_factor = 0.2;       // multivariate: sigma = factor * m^(-1/(d+4)) * width
-  bool magic_clip = true;              // sigma >= width / min(100, kernels + 1)
+  double bandwidth_factor = 0.2;       // multivariate: sigma = factor * m^(-1/(d+4)) * scale
+  bool adaptive_scale = false;         // scale = the observations' standard deviation (else the width)
+  bool magic_clip = true;              // sigma >= width / min(100, clip_count + 1)
+  std::size_t clip_count = 0;          // 0: the number of kernels of this estimator
   bool consider_endpoints = false;     // neighbour gaps: also the gap to the domain's ends
 };
 
@@ -73,6 +75,9 @@ class ParzenEstimator {
 
   // Appends n draws (rows in point form) to `out`.
   void sample(Rng& rng, std::size_t n, std::vector<double>& out) const;
+  // Appends n draws from kernel `i` alone with its sigmas multiplied by `sigma_scale` (local
+  // search around one observation).
+  void sample_kernel(Rng& rng, std::size_t i, double sigma_scale, std::size_t n, std::vector<double>& out) const;
   // log density of n points (rows in point form) into out[0..n).
   void log_density(const double* points, std::size_t n, double* out) const;
 
@@ -83,6 +88,7 @@ class ParzenEstimator {
 
  private:
   void compute_sigmas(std::size_t d, std::size_t m, const EstimatorOptions& options);
+  void draw_from_kernel(Rng& rng, std::size_t i, double sigma_scale, std::vector<double>& out) const;
 
   std::vector<const ModelDim*> dims_;
   std::size_t num_kernels_ = 0;  // observations + prior

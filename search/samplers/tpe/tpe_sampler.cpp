@@ -73,12 +73,14 @@ TpeSettings parse_tpe_settings(const json& settings, const std::string& file) {
     } else if (key == "prior_weight") {
       s.prior_weight = number(key, v, 0, true);
     } else if (key == "bandwidth") {
-      if (!v.is_string() || (v != "scott" && v != "neighbors")) throw FileError(file, where(key), "must be \"scott\" or \"neighbors\", got " + v.dump());
+      if (!v.is_string() || (v != "scott" && v != "neighbors" && v != "adaptive")) throw FileError(file, where(key), "must be \"scott\", \"adaptive\" or \"neighbors\", got " + v.dump());
       s.bandwidth = v.get<std::string>();
     } else if (key == "bandwidth_factor") {
       s.bandwidth_factor = number(key, v, 0, false);
     } else if (key == "magic_clip") {
       s.magic_clip = boolean(key, v);
+    } else if (key == "clip_by_trials") {
+      s.clip_by_trials = boolean(key, v);
     } else if (key == "consider_endpoints") {
       s.consider_endpoints = boolean(key, v);
     } else if (key == "multivariate") {
@@ -87,11 +89,16 @@ TpeSettings parse_tpe_settings(const json& settings, const std::string& file) {
       s.group = boolean(key, v);
     } else if (key == "constant_liar") {
       s.constant_liar = boolean(key, v);
+    } else if (key == "local_fraction") {
+      s.local_fraction = number(key, v, 0, true);
+      if (s.local_fraction > 1) throw FileError(file, where(key), "must be <= 1, got " + v.dump());
+    } else if (key == "local_scale") {
+      s.local_scale = number(key, v, 0, false);
     } else {
       throw FileError(file, where(key),
                       "unknown setting of the tpe sampler (it takes type, seed, n_startup_trials, n_candidates, gamma, "
                       "linear_forgetting, prior_weight, bandwidth, bandwidth_factor, magic_clip, consider_endpoints, "
-                      "multivariate, group, constant_liar)");
+                      "multivariate, group, constant_liar, local_fraction, local_scale)");
     }
   }
   return s;
@@ -215,7 +222,11 @@ std::vector<double> TpeSampler::suggest(const StudyHistory& history, int number)
   n_good = std::min(n_good, ranked.size());
   std::nth_element(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(n_good), ranked.end());
   std::vector<std::size_t> good, bad;
-  for (std::size_t j = 0; j < ranked.size(); ++j) (j < n_good ? good : bad).push_back(ranked[j].trial);
+  std::vector<RankKey> key_of(trials.size(), RankKey{3, 0, 0, 0});
+  for (std::size_t j = 0; j < ranked.size(); ++j) {
+    (j < n_good ? good : bad).push_back(ranked[j].trial);
+    key_of[ranked[j].trial] = ranked[j];
+  }
   bad.insert(bad.end(), failed.begin(), failed.end());
   if (settings_.constant_liar) bad.insert(bad.end(), pending.begin(), pending.end());
   // Trial order (oldest first) for the forgetting weights; the history is indexed by number.
@@ -224,10 +235,12 @@ std::vector<double> TpeSampler::suggest(const StudyHistory& history, int number)
 
   tpe::EstimatorOptions options;
   options.prior_weight = settings_.prior_weight;
-  options.multivariate_bandwidth = settings_.bandwidth == "scott";
+  options.multivariate_bandwidth = settings_.bandwidth != "neighbors";
+  options.adaptive_scale = settings_.bandwidth == "adaptive";
   options.bandwidth_factor = settings_.bandwidth_factor;
   options.magic_clip = settings_.magic_clip;
   options.consider_endpoints = settings_.consider_endpoints;
+  if (settings_.clip_by_trials) options.clip_count = ranked.size() + failed.size();
 
   Rng rng(settings_.seed, static_cast<std::uint64_t>(number), /*purpose=*/2);
   std::vector<double> values(P, std::numeric_limits<double>::quiet_NaN());
@@ -245,26 +258,38 @@ std::vector<double> TpeSampler::suggest(const StudyHistory& history, int number)
     for (std::size_t i : group.params) dims.push_back(&dims_[i]);
 
     // A group's model uses only the trials where it was active.
-    auto fit = [&](const std::vector<std::size_t>& set) {
+    // `incumbent`: the kernel of the best trial among those fitted (good set), if any.
+    std::size_t incumbent = 0;
+    bool has_incumbent = false;
+    auto fit = [&](const std::vector<std::size_t>& set, bool find_incumbent) {
       rows.clear();
       std::size_t m = 0;
+      RankKey best{2, 0, 0, 0};
       for (std::size_t t : set) {
         const auto& params = trials[t].params;
         bool active = true;
         for (std::size_t i : group.params) active = active && !std::isnan(params[i]);
         if (!active) continue;
         for (std::size_t i : group.params) rows.push_back(dims_[i].to_point(params[i]));
+        if (find_incumbent && key_of[t] < best) {
+          best = key_of[t];
+          incumbent = m;
+          has_incumbent = true;
+        }
         ++m;
       }
       forgetting_weights(m, settings_.linear_forgetting, weights);
       return ParzenEstimator(dims, rows, weights, options);
     };
-    const ParzenEstimator below = fit(good);
-    const ParzenEstimator above = fit(bad);
+    const ParzenEstimator below = fit(good, true);
+    const bool local = has_incumbent;
+    const ParzenEstimator above = fit(bad, false);
 
     const std::size_t C = static_cast<std::size_t>(settings_.n_candidates);
+    const std::size_t n_local = local ? static_cast<std::size_t>(std::floor(settings_.local_fraction * static_cast<double>(C))) : 0;
     candidates.clear();
-    below.sample(rng, C, candidates);
+    below.sample(rng, C - n_local, candidates);
+    if (n_local > 0) below.sample_kernel(rng, incumbent, settings_.local_scale, n_local, candidates);
     log_l.resize(C);
     log_g.resize(C);
     below.log_density(candidates.data(), C, log_l.data());

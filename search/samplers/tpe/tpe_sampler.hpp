@@ -48,10 +48,15 @@ struct TpeSettings {
   std::string bandwidth = "scott";
   double bandwidth_factor = 0.2;
   bool magic_clip = true;           // sigma >= range / min(100, kernels + 1)
+  bool clip_by_trials = false;      // ... with kernels = all finished trials rather than the set's
   bool consider_endpoints = false;  // neighbour gaps include the distance to the domain's ends
   bool multivariate = true;         // joint kernels over a group (false: one estimator per parameter)
   bool group = true;                // conditional parameters grouped by their activating option
   bool constant_liar = true;        // running trials count as bad
+  // Local refinement: this fraction of the candidates is drawn around the best trial, from its
+  // good-set kernel with sigmas times local_scale; all candidates then compete on l/g.
+  double local_fraction = 0.0;
+  double local_scale = 0.25;
 };
 
 // Reads the `sampler` object of a space file (type "tpe"); unknown keys and bad values are
