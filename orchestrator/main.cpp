@@ -151,7 +151,7 @@ int run_search(int argc, char** argv) {
     throw;
   }
   const StudySpec& spec = prepared.spec;
-  const std::string text = protocol::encode(protocol::StudyForWorkers{spec.trainer, spec.objective_metric, spec.file});
+  const std::string text = protocol::encode(protocol::StudyForWorkers{spec.trainer, spec.objective_metric, spec.file, spec.mode});
   int length = static_cast<int>(text.size());
   MPI_Bcast(&length, 1, MPI_INT, protocol::kMasterRank, MPI_COMM_WORLD);
   MPI_Bcast(const_cast<char*>(text.data()), length, MPI_CHAR, protocol::kMasterRank, MPI_COMM_WORLD);
@@ -159,7 +159,8 @@ int run_search(int argc, char** argv) {
   auto sampler = make_sampler(spec.sampler, spec.space, spec.file);
   std::unique_ptr<WorkerPool> pool;
   if (size > 1) pool = std::make_unique<MpiWorkerPool>(size);
-  else pool = std::make_unique<InlineWorkerPool>(make_trainer(spec.trainer, spec.file), spec.objective_metric);
+  else pool = std::make_unique<InlineWorkerPool>(make_trainer(spec.trainer, spec.file), spec.objective_metric, spec.mode);
+  const auto pruner = make_pruner(spec.pruner, spec.file);
 
   const std::filesystem::path db_path(args.db);
   MasterOptions options;
@@ -169,11 +170,12 @@ int run_search(int argc, char** argv) {
                      : args.progress == "plain" ? Progress::Style::Plain
                      : args.progress == "none" ? Progress::Style::None
                                                : Progress::style_for(stderr);
+  options.pruner = pruner.get();
   const auto& history = prepared.storage->history();
   int finished = 0;
   for (const auto& t : history.trials) finished += is_finished(t.state) ? 1 : 0;
   std::cerr << "hpsearch: study '" << args.study << "' in " << args.db << ": " << spec.trials << " trials (" << finished
-            << " finished before), " << spec.sampler.value("type", "random") << " sampler, " << pool->worker_count()
+            << " finished before), " << spec.sampler.value("type", "random") << " sampler, " << pruner->name() << " pruner, " << pool->worker_count()
             << (size > 1 ? " MPI worker(s)" : " worker in the master process") << ", " << spec.trainer.value("type", "?")
             << " trainer on " << describe_device() << "\n";
 
@@ -186,10 +188,12 @@ int run_search(int argc, char** argv) {
     const double per_trial_us = 1e6 / outcome.started;
     std::fprintf(stderr,
                  "hpsearch: %d trials in %.3f s (%.1f trials/s); master time per trial %.1f us: sampler %.1f, database %.1f, "
-                 "messages %.1f\n",
+                 "messages %.1f, pruner %.1f (%lld decisions, %.2f us each)\n",
                  outcome.started, outcome.wall_s, outcome.started / outcome.wall_s,
-                 (outcome.sampler_s + outcome.storage_s + outcome.messaging_s) * per_trial_us, outcome.sampler_s * per_trial_us,
-                 outcome.storage_s * per_trial_us, outcome.messaging_s * per_trial_us);
+                 (outcome.sampler_s + outcome.storage_s + outcome.messaging_s + outcome.pruner_s) * per_trial_us,
+                 outcome.sampler_s * per_trial_us, outcome.storage_s * per_trial_us, outcome.messaging_s * per_trial_us,
+                 outcome.pruner_s * per_trial_us, outcome.decisions,
+                 outcome.decisions > 0 ? outcome.pruner_s * 1e6 / static_cast<double>(outcome.decisions) : 0.0);
   }
   return 0;
 }

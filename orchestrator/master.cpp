@@ -28,9 +28,18 @@ Master::Master(SqliteStorage& storage, Sampler& sampler, const SearchSpace& spac
     : storage_(storage), sampler_(sampler), space_(space), workers_(workers), options_(std::move(options)) {}
 
 bool Master::on_step(const protocol::StepReport& step) {
-  Stopwatch timing(outcome_.storage_s);
-  storage_.record_step(step.trial, step.step, step.metrics);
-  return true;  // no pruner yet: every trial runs to its end
+  {
+    Stopwatch timing(outcome_.storage_s);
+    storage_.record_step(step.trial, step.step, step.metrics);
+  }
+  if (!options_.pruner) return true;
+  // The decision reads the history as the database holds it, this step included, so that a
+  // resumed search decides as an uninterrupted one would.
+  Stopwatch timing(outcome_.pruner_s);
+  ++outcome_.decisions;
+  PruneDecision decision = options_.pruner->decide(storage_.history(), step.trial, step.step);
+  if (decision.stop) stop_reasons_[step.trial] = std::move(decision.reason);
+  return !decision.stop;
 }
 
 void Master::start_trial(int worker, int number) {
@@ -90,7 +99,7 @@ SearchOutcome Master::run() {
     auto message = workers_.receive(std::chrono::milliseconds(100));
     if (message) {
       const auto handling_started = Clock::now();
-      const double storage_before = outcome.storage_s;
+      const double storage_before = outcome.storage_s, pruner_before = outcome.pruner_s;
       switch (message->kind) {
         case protocol::WorkerMessage::Kind::Ready: idle.push_back(message->worker); break;
         case protocol::WorkerMessage::Kind::Step: workers_.answer_step(message->worker, on_step(message->step)); break;
@@ -100,9 +109,15 @@ SearchOutcome Master::run() {
           if (it == running.end() || it->second != r.trial) {
             throw Error("worker " + std::to_string(message->worker) + " reported trial " + std::to_string(r.trial) + " it was not running");
           }
+          std::string error = r.error;
+          if (auto reason = stop_reasons_.find(r.trial); reason != stop_reasons_.end()) {
+            // The worker only knows that the master stopped it; the master knows why.
+            if (r.state == TrialState::Pruned) error = reason->second;
+            stop_reasons_.erase(reason);
+          }
           {
             Stopwatch timing(outcome.storage_s);
-            storage_.finish_trial(r.trial, r.state, r.value, r.error);
+            storage_.finish_trial(r.trial, r.state, r.value, error);
           }
           running.erase(it);
           idle.push_back(message->worker);
@@ -113,8 +128,9 @@ SearchOutcome Master::run() {
           break;
         }
       }
-      // Decoding and answering; the database part of the handling is counted apart.
-      outcome.messaging_s += std::chrono::duration<double>(Clock::now() - handling_started).count() - (outcome.storage_s - storage_before);
+      // Decoding and answering; the database and pruner parts of the handling are counted apart.
+      outcome.messaging_s += std::chrono::duration<double>(Clock::now() - handling_started).count() - (outcome.storage_s - storage_before) -
+                             (outcome.pruner_s - pruner_before);
     }
     progress.tick();
   }

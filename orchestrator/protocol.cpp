@@ -5,12 +5,17 @@ namespace hpsearch::protocol {
 using nlohmann::json;
 
 std::string encode(const StudyForWorkers& study) {
-  return json{{"trainer", study.trainer}, {"objective_metric", study.objective_metric}, {"space_file", study.space_file}}.dump();
+  return json{{"trainer", study.trainer},
+              {"objective_metric", study.objective_metric},
+              {"space_file", study.space_file},
+              {"mode", study.mode == ObjectiveMode::Maximize ? "max" : "min"}}
+      .dump();
 }
 
 StudyForWorkers decode_study(const std::string& text) {
   const json j = json::parse(text);
-  return {j.at("trainer"), j.at("objective_metric").get<std::string>(), j.at("space_file").get<std::string>()};
+  return {j.at("trainer"), j.at("objective_metric").get<std::string>(), j.at("space_file").get<std::string>(),
+          j.value("mode", "min") == "max" ? ObjectiveMode::Maximize : ObjectiveMode::Minimize};
 }
 
 std::string encode(const TrialAssignment& trial) {

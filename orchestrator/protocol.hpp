@@ -50,6 +50,7 @@ struct StudyForWorkers {
   nlohmann::json trainer;        // the space file's trainer object
   std::string objective_metric;  // which reported metric is the objective
   std::string space_file;        // for messages
+  ObjectiveMode mode = ObjectiveMode::Minimize;  // for the patience rule (early_stopping)
 };
 
 struct TrialAssignment {

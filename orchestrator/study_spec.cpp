@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "search/errors.hpp"
+#include "search/pruners/pruner.hpp"
 
 namespace hpsearch {
 
@@ -11,7 +12,7 @@ using nlohmann::json;
 
 namespace {
 
-const char* const kTopLevelKeys[] = {"trainer", "params", "objective", "trials", "sampler", "description"};
+const char* const kTopLevelKeys[] = {"trainer", "params", "objective", "trials", "sampler", "pruner", "description"};
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -85,7 +86,7 @@ StudySpec StudySpec::from_document(const json& document, const std::string& wher
   for (auto it = document.begin(); it != document.end(); ++it) {
     bool known = false;
     for (const char* k : kTopLevelKeys) known = known || it.key() == k;
-    if (!known) throw FileError(where, it.key(), "unknown key; a space file has trainer, params, objective, trials, sampler and description");
+    if (!known) throw FileError(where, it.key(), "unknown key; a space file has trainer, params, objective, trials, sampler, pruner and description");
   }
   if (!document.contains("trainer")) throw FileError(where, "trainer", "is required, e.g. {\"type\": \"synthetic\", \"function\": \"branin\"}");
   if (!document.contains("params")) throw FileError(where, "params", "is required: the parameters to search");
@@ -118,6 +119,8 @@ StudySpec StudySpec::from_document(const json& document, const std::string& wher
     spec.trials = trials.get<int>();
   }
   spec.sampler = document.contains("sampler") ? document["sampler"] : json{{"type", "random"}};
+  spec.pruner = document.contains("pruner") ? document["pruner"] : json{{"type", "none"}};
+  make_pruner(spec.pruner, where);  // checks every knob before anything runs
   if (document.contains("description") && !document["description"].is_string()) throw FileError(where, "description", "must be a string");
   spec.space = SearchSpace::parse(document["params"], where);
   return spec;

@@ -3,7 +3,7 @@
 // checked as a whole before anything is written.
 //
 // Top-level keys of a space file: trainer (required), params (required), objective, trials,
-// sampler, description. Any other key is an error naming the file and the key.
+// sampler, pruner, description. Any other key is an error naming the file and the key.
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,6 +24,7 @@ struct StudySpec {
   ObjectiveMode mode = ObjectiveMode::Minimize;
   int trials = 100;
   nlohmann::json sampler;         // document["sampler"], {"type": "random"} by default
+  nlohmann::json pruner;          // document["pruner"], {"type": "none"} by default (search/pruners/)
   SearchSpace space;
 
   // Reads and checks a space file; `overrides` are ("dotted.path", "VALUE") pairs from --set,

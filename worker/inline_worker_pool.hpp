@@ -14,7 +14,7 @@ namespace hpsearch {
 
 class InlineWorkerPool : public WorkerPool {
  public:
-  InlineWorkerPool(std::unique_ptr<Trainer> trainer, std::string objective_metric);
+  InlineWorkerPool(std::unique_ptr<Trainer> trainer, std::string objective_metric, ObjectiveMode mode = ObjectiveMode::Minimize);
   ~InlineWorkerPool() override;
 
   int worker_count() const override { return 1; }
@@ -29,6 +29,7 @@ class InlineWorkerPool : public WorkerPool {
 
   std::unique_ptr<Trainer> trainer_;
   std::string objective_metric_;
+  ObjectiveMode mode_;
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<protocol::WorkerMessage> to_master_;

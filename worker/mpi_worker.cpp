@@ -30,7 +30,7 @@ void run_mpi_worker(const protocol::StudyForWorkers& study) {
     if (tag == protocol::kShutdown) return;
     if (tag != protocol::kTrial) throw Error("worker: unexpected message tag " + std::to_string(tag) + " from the master");
     const auto trial = protocol::decode_trial(text);
-    const auto result = run_trial(*trainer, trial, study.objective_metric, channel);
+    const auto result = run_trial(*trainer, trial, study.objective_metric, channel, study.mode);
     mpi_send_text(protocol::kMasterRank, protocol::kResult, protocol::encode(result));
   }
 }

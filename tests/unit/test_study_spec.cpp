@@ -34,7 +34,7 @@ TEST(StudySpec, DefaultsWhenOptionalKeysAreAbsent) {
 TEST(StudySpec, RejectsUnknownAndInvalidTopLevelKeys) {
   json d = kMinimal;
   d["sampelr"] = json::object();
-  EXPECT_EQ(error_of(d), "s.json: sampelr: unknown key; a space file has trainer, params, objective, trials, sampler and description");
+  EXPECT_EQ(error_of(d), "s.json: sampelr: unknown key; a space file has trainer, params, objective, trials, sampler, pruner and description");
   d = kMinimal;
   d["objective"] = {{"metric", "acc"}, {"mode", "maximize"}};
   EXPECT_EQ(error_of(d), "s.json: objective.mode: must be \"min\" or \"max\", got \"maximize\"");
