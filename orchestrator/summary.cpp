@@ -155,7 +155,7 @@ void summarize(const SummaryOptions& options, std::ostream& out) {
       for (const auto& [name, value] : spec.space.describe(t.params)) params += (params.empty() ? "" : " ") + name + "=" + compact(value, 24);
     }
     out << params << "\n";
-    if (!t.error.empty() && t.state != TrialState::Complete) {
+    if (!t.error.empty()) {  // why it failed, or why it stopped early (pruner, patience)
       std::string reason = t.error.substr(0, t.error.find('\n'));
       out << std::setw(7) << "" << "  " << (t.state == TrialState::Fail ? "failed: " : "stopped: ") << reason << "\n";
     }
