@@ -35,6 +35,25 @@ constexpr const char* kUsage =
     "  hpsearch summarize runs.db [--study NAME] [--top K] [--format table|json|csv]\n"
     "      show the best trials and the counts by state of a study\n";
 
+// Parses `options` plus one positional argument (the space file, or the database) into
+// `positional_value`; a malformed command line is a user's mistake (exit 2) with the usage.
+po::variables_map parse_command_line(int argc, char** argv, const po::options_description& options, std::string& positional_value) {
+  po::options_description hidden;
+  hidden.add_options()("positional", po::value(&positional_value));
+  po::options_description all;
+  all.add(options).add(hidden);
+  po::positional_options_description positional;
+  positional.add("positional", 1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UserError(std::string(e.what()) + "\n" + kUsage);
+  }
+  return vm;
+}
+
 struct SearchArgs {
   std::string space_file, db = "runs.db", study, progress = "auto";
   std::vector<std::string> sets;
@@ -49,19 +68,7 @@ SearchArgs parse_search_args(int argc, char** argv) {
       "seed", po::value<std::string>(), "sampler seed (overrides sampler.seed)")(
       "set", po::value(&a.sets)->composing(), "KEY=VALUE: override any part of the space by its dotted path")(
       "progress", po::value(&a.progress), "auto (live on a terminal), live, plain or none");
-  po::options_description hidden;
-  hidden.add_options()("space", po::value(&a.space_file));
-  po::options_description all;
-  all.add(options).add(hidden);
-  po::positional_options_description positional;
-  positional.add("space", 1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw UserError(std::string(e.what()) + "\n" + kUsage);
-  }
+  const po::variables_map vm = parse_command_line(argc, argv, options, a.space_file);
   if (a.space_file.empty()) throw UserError(std::string("no space file given\n") + kUsage);
   // --trials and --seed are shorthands for --set, applied in the same way.
   if (vm.count("trials")) a.sets.push_back("trials=" + vm["trials"].as<std::string>());
@@ -204,19 +211,7 @@ int run_summarize(int argc, char** argv) {
   options.add_options()("study", po::value(&o.study), "study name (needed when the database holds several)")(
       "top", po::value(&o.top), "number of best trials in the table (default 10)")("format", po::value(&o.format),
                                                                                     "table, json or csv");
-  po::options_description hidden;
-  hidden.add_options()("db", po::value(&o.db_path));
-  po::options_description all;
-  all.add(options).add(hidden);
-  po::positional_options_description positional;
-  positional.add("db", 1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw UserError(std::string(e.what()) + "\n" + kUsage);
-  }
+  parse_command_line(argc, argv, options, o.db_path);
   if (o.db_path.empty()) throw UserError(std::string("summarize needs a database file\n") + kUsage);
   summarize(o, std::cout);
   return 0;
