@@ -57,10 +57,11 @@ TEST(TpeNormalHelpers, LogMassMatchesDirectFormulaAndStaysFiniteInTails) {
 
 TEST(TpeNormalHelpers, FastExpIsAccurate) {
   for (double x = -700; x <= 0; x += 0.37) {
-    EXPECT_NEAR(exp_nonpositive(x) / std::exp(x), 1.0, 1e-14) << x;
+    EXPECT_NEAR(exp_nonpositive(x) / std::exp(x), 1.0, 1e-12) << x;
   }
   EXPECT_EQ(exp_nonpositive(0.0), 1.0);
   EXPECT_LT(exp_nonpositive(-1e300), 1e-300);
+  EXPECT_LT(exp_nonpositive(-800), 1e-300);
 }
 
 TEST(TpeNormalHelpers, TruncatedSamplesStayInBoundsWithTheRightMean) {
@@ -146,7 +147,9 @@ TEST(TpeEstimator, DiscreteAndCategoricalMassesSumToOne) {
       for (double l : logs) sum += std::exp(l);
       EXPECT_NEAR(sum, 1.0, 1e-9) << distribution;
       // The most weighted observation is the most likely option.
-      if (dim.kind == ModelDim::Kind::Categorical) EXPECT_EQ(std::max_element(logs.begin(), logs.end()) - logs.begin(), static_cast<std::ptrdiff_t>(count - 1)) << distribution;
+      if (dim.kind == ModelDim::Kind::Categorical) {
+        EXPECT_EQ(std::max_element(logs.begin(), logs.end()) - logs.begin(), static_cast<std::ptrdiff_t>(count - 1));
+      }
     }
   }
 }

@@ -20,6 +20,40 @@ constexpr double kLogFloor = -690.0;  // log of probabilities that are exactly 0
 
 double safe_log(double p) { return p > 0 ? std::max(std::log(p), kLogFloor) : kLogFloor; }
 
+// The inner loops of log_density, over n kernels (a multiple of kBlock). They take restrict
+// parameters, the form in which GCC trusts them, so that they vectorise at -O2.
+void subtract_half_squared_z(double* __restrict acc, const double* __restrict mu, const double* __restrict inv_sigma,
+                             double x, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const double z = (x - mu[i]) * inv_sigma[i];
+    acc[i] -= 0.5 * z * z;
+  }
+}
+
+void add_column(double* __restrict acc, const double* __restrict column, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) acc[i] += column[i];
+}
+
+void add_where_equal(double* __restrict acc, const double* __restrict observed, const double* __restrict bonus,
+                     double x, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) acc[i] += observed[i] == x ? bonus[i] : 0.0;
+}
+
+// log(sum(exp(acc))), overwriting acc.
+double log_sum_exp(double* __restrict acc, std::size_t n) {
+  double peak = kNoKernel;
+  for (std::size_t i = 0; i < n; ++i) peak = acc[i] > peak ? acc[i] : peak;
+  for (std::size_t i = 0; i < n; ++i) acc[i] = exp_nonpositive(acc[i] - peak);
+  // Partial sums in kBlock lanes: the compiler may not reorder one floating-point sum.
+  double lanes[kBlock] = {};
+  for (std::size_t b = 0; b < n; b += kBlock) {
+    for (std::size_t k = 0; k < kBlock; ++k) lanes[k] += acc[b + k];
+  }
+  double sum = 0;
+  for (double lane : lanes) sum += lane;
+  return peak + std::log(sum);
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------- ModelDim
@@ -120,14 +154,31 @@ std::size_t ModelDim::cell_of(double y) const {
 // --------------------------------------------------------------------------- ParzenEstimator
 
 ParzenEstimator::ParzenEstimator(const std::vector<const ModelDim*>& dims, const std::vector<double>& observations,
-                                 const std::vector<double>& weights, const EstimatorOptions& options)
-    : dims_(dims) {
+                                 const std::vector<double>& weights, const EstimatorOptions& options) {
+  fit(dims, observations, weights, options);
+}
+
+namespace {
+
+// Resizes a vector of per-dim arrays to D arrays of n values, reusing their memory.
+template <typename T>
+void reset(std::vector<std::vector<T>>& arrays, std::size_t D, std::size_t n, T value) {
+  arrays.resize(D);
+  for (auto& a : arrays) a.assign(n, value);
+}
+
+}  // namespace
+
+void ParzenEstimator::fit(const std::vector<const ModelDim*>& dims, const std::vector<double>& observations,
+                          const std::vector<double>& weights, const EstimatorOptions& options) {
+  dims_ = dims;
   const std::size_t m = weights.size();
   const std::size_t D = dims_.size();
   // Without observations the prior is the whole model, whatever its weight.
   const double prior_weight = m == 0 ? 1.0 : options.prior_weight;
   has_prior_ = prior_weight > 0;
   num_kernels_ = m + (has_prior_ ? 1 : 0);
+  observations_ = m;
   padded_ = (num_kernels_ + kBlock - 1) / kBlock * kBlock;
 
   // Weights, normalised.
@@ -144,12 +195,14 @@ ParzenEstimator::ParzenEstimator(const std::vector<const ModelDim*>& dims, const
   }
   constant_ = log_weight_;
 
-  mu_.assign(D, std::vector<double>(padded_, 0.0));
-  sigma_.assign(D, std::vector<double>(padded_, 1.0));
-  inv_sigma_.assign(D, std::vector<double>(padded_, 0.0));
-  log_z_.assign(D, std::vector<double>(padded_, 0.0));
-  match_bonus_.assign(D, std::vector<double>());
-  log_other_.assign(D, std::vector<double>());
+  reset(mu_, D, padded_, 0.0);
+  reset(sigma_, D, padded_, 1.0);
+  reset(inv_sigma_, D, padded_, 0.0);
+  reset(log_z_, D, padded_, 0.0);
+  reset(match_bonus_, D, 0, 0.0);
+  reset(log_other_, D, 0, 0.0);
+  reset(distinct_, D, 0, 0.0);
+  reset(distinct_of_, D, 0, std::size_t{0});
 
   for (std::size_t d = 0; d < D; ++d) {
     const ModelDim& dim = *dims_[d];
@@ -177,13 +230,37 @@ ParzenEstimator::ParzenEstimator(const std::vector<const ModelDim*>& dims, const
     }
     if (has_prior_) mu[m] = dim.prior_mu;
     compute_sigmas(d, m, options);
+    double last_sigma = 0, last_log_sigma = 0;  // sigmas repeat (clipped, or one per dim)
     for (std::size_t i = 0; i < num_kernels_; ++i) {
       const double s = sigma_[d][i];
+      if (s != last_sigma) {
+        last_sigma = s;
+        last_log_sigma = std::log(s);
+      }
       inv_sigma_[d][i] = 1.0 / s;
       log_z_[d][i] = dim.bounded ? log_normal_mass((dim.low - mu[i]) / s, (dim.high - mu[i]) / s) : 0.0;
       // Discrete dims integrate the kernel over a cell at evaluation time; continuous ones use
       // the density, whose constant part is folded in here.
-      if (dim.kind == ModelDim::Kind::Continuous) constant_[i] += -std::log(s) - kLogSqrt2Pi - log_z_[d][i];
+      if (dim.kind == ModelDim::Kind::Continuous) constant_[i] += -last_log_sigma - kLogSqrt2Pi - log_z_[d][i];
+    }
+    if (dim.kind == ModelDim::Kind::Discrete) {
+      auto& order = scratch_order_;
+      order.resize(num_kernels_);
+      std::iota(order.begin(), order.end(), 0);
+      std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        return mu[a] != mu[b] ? mu[a] < mu[b] : (sigma_[d][a] != sigma_[d][b] ? sigma_[d][a] < sigma_[d][b] : a < b);
+      });
+      auto& list = distinct_[d];
+      auto& of = distinct_of_[d];
+      of.assign(num_kernels_, 0);
+      for (std::size_t r = 0; r < order.size(); ++r) {
+        const std::size_t i = order[r];
+        const std::size_t last = list.size() / 3;
+        if (last == 0 || list[3 * (last - 1)] != mu[i] || list[3 * (last - 1) + 1] != sigma_[d][i]) {
+          list.insert(list.end(), {mu[i], sigma_[d][i], log_z_[d][i]});
+        }
+        of[i] = list.size() / 3 - 1;
+      }
     }
   }
 }
@@ -210,7 +287,8 @@ void ParzenEstimator::compute_sigmas(std::size_t d, std::size_t m, const Estimat
     // Each kernel as wide as the larger gap to its neighbours (the prior's centre included, as
     // in hyperopt and Optuna), the domain's ends counting as neighbours.
     const std::size_t count = num_kernels_;
-    std::vector<std::size_t> order(count);
+    auto& order = scratch_order_;
+    order.resize(count);
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return mu[a] < mu[b]; });
     for (std::size_t r = 0; r < count; ++r) {
@@ -242,27 +320,38 @@ void ParzenEstimator::sample(Rng& rng, std::size_t n, std::vector<double>& out) 
     const double u = rng.uniform() * cumulative_weight_.back();
     const std::size_t i = static_cast<std::size_t>(
         std::upper_bound(cumulative_weight_.begin(), cumulative_weight_.end(), u) - cumulative_weight_.begin());
-    draw_from_kernel(rng, std::min(i, num_kernels_ - 1), 1.0, out);
+    draw_from_kernel(rng, std::min(i, num_kernels_ - 1), nullptr, out);
   }
 }
 
-void ParzenEstimator::sample_kernel(Rng& rng, std::size_t i, double sigma_scale, std::size_t n, std::vector<double>& out) const {
-  for (std::size_t c = 0; c < n; ++c) draw_from_kernel(rng, i, sigma_scale, out);
+void ParzenEstimator::sample_around(Rng& rng, std::size_t i, const std::vector<double>& sigmas, std::size_t n,
+                                    std::vector<double>& out) const {
+  for (std::size_t c = 0; c < n; ++c) draw_from_kernel(rng, i, sigmas.data(), out);
 }
 
-void ParzenEstimator::draw_from_kernel(Rng& rng, std::size_t i, double sigma_scale, std::vector<double>& out) const {
+double ParzenEstimator::observation_spread(std::size_t d) const {
+  const std::size_t m = observations_;
+  if (m < 2) return 0.0;
+  double mean = 0, sq = 0;
+  for (std::size_t i = 0; i < m; ++i) mean += mu_[d][i];
+  mean /= static_cast<double>(m);
+  for (std::size_t i = 0; i < m; ++i) sq += (mu_[d][i] - mean) * (mu_[d][i] - mean);
+  return std::sqrt(sq / static_cast<double>(m - 1));
+}
+
+void ParzenEstimator::draw_from_kernel(Rng& rng, std::size_t i, const double* sigmas, std::vector<double>& out) const {
   for (std::size_t d = 0; d < dims_.size(); ++d) {
     const ModelDim& dim = *dims_[d];
     const double mu = mu_[d][i];
     switch (dim.kind) {
       case ModelDim::Kind::Continuous: {
-        const double s = sigma_[d][i] * sigma_scale;
+        const double s = sigmas ? sigmas[d] : sigma_[d][i];
         out.push_back(dim.bounded ? sample_truncated_normal(rng, mu, s, dim.low, dim.high) : mu + s * rng.normal());
         break;
       }
       case ModelDim::Kind::Discrete:
         out.push_back(static_cast<double>(
-            dim.cell_of(sample_truncated_normal(rng, mu, sigma_[d][i] * sigma_scale, dim.low, dim.high))));
+            dim.cell_of(sample_truncated_normal(rng, mu, sigmas ? sigmas[d] : sigma_[d][i], dim.low, dim.high))));
         break;
       case ModelDim::Kind::Categorical: {
         const std::size_t K = dim.num_choices;
@@ -287,32 +376,41 @@ void ParzenEstimator::draw_from_kernel(Rng& rng, std::size_t i, double sigma_sca
 
 void ParzenEstimator::log_density(const double* points, std::size_t n, double* out) const {
   const std::size_t D = dims_.size();
-  const std::size_t N = padded_;
+  // A multiple of kBlock, visibly so to the compiler: vector loops need no scalar remainder.
+  const std::size_t N = padded_ / kBlock * kBlock;
 
   // Discrete dims: the log-mass of every kernel over each distinct cell among the points, computed
   // once per cell rather than once per point.
-  std::vector<std::vector<std::size_t>> cells(D);
-  std::vector<std::vector<double>> cell_mass(D);
+  auto& cells = scratch_cells_;
+  auto& cell_mass = scratch_tables_;
+  cells.resize(D);
+  cell_mass.resize(D);
   for (std::size_t d = 0; d < D; ++d) {
     const ModelDim& dim = *dims_[d];
     if (dim.kind != ModelDim::Kind::Discrete) continue;
     auto& list = cells[d];
+    list.clear();
     for (std::size_t c = 0; c < n; ++c) list.push_back(static_cast<std::size_t>(points[c * D + d]));
     std::sort(list.begin(), list.end());
     list.erase(std::unique(list.begin(), list.end()), list.end());
     auto& table = cell_mass[d];
     table.assign(list.size() * N, 0.0);
+    const std::vector<double>& kinds = distinct_[d];
+    auto& mass = scratch_mass_;
+    mass.resize(kinds.size() / 3);
     for (std::size_t j = 0; j < list.size(); ++j) {
       const double lower = dim.cell_lower(list[j]), upper = dim.cell_upper(list[j]);
-      double* column = table.data() + j * N;
-      for (std::size_t i = 0; i < num_kernels_; ++i) {
-        const double inv = inv_sigma_[d][i], mu = mu_[d][i];
-        column[i] = log_normal_mass((lower - mu) * inv, (upper - mu) * inv) - log_z_[d][i];
+      for (std::size_t u = 0; u < mass.size(); ++u) {
+        const double mu = kinds[3 * u], sigma = kinds[3 * u + 1];
+        mass[u] = log_normal_mass((lower - mu) / sigma, (upper - mu) / sigma) - kinds[3 * u + 2];
       }
+      double* column = table.data() + j * N;
+      for (std::size_t i = 0; i < num_kernels_; ++i) column[i] = mass[distinct_of_[d][i]];
     }
   }
 
-  std::vector<double> acc(N);
+  auto& acc = scratch_acc_;
+  acc.resize(N);
   for (std::size_t c = 0; c < n; ++c) {
     const double* point = points + c * D;
     double* a = acc.data();
@@ -322,46 +420,23 @@ void ParzenEstimator::log_density(const double* points, std::size_t n, double* o
       const double x = point[d];
       switch (dim.kind) {
         case ModelDim::Kind::Continuous: {
-          const double* mu = mu_[d].data();
-          const double* inv = inv_sigma_[d].data();
-          for (std::size_t b = 0; b < N; b += kBlock) {
-            for (std::size_t i = b; i < b + kBlock; ++i) {
-              const double z = (x - mu[i]) * inv[i];
-              a[i] -= 0.5 * z * z;
-            }
-          }
+          subtract_half_squared_z(a, mu_[d].data(), inv_sigma_[d].data(), x, N);
           break;
         }
         case ModelDim::Kind::Discrete: {
           const auto& list = cells[d];
           const std::size_t j = static_cast<std::size_t>(
               std::lower_bound(list.begin(), list.end(), static_cast<std::size_t>(x)) - list.begin());
-          const double* column = cell_mass[d].data() + j * N;
-          for (std::size_t b = 0; b < N; b += kBlock) {
-            for (std::size_t i = b; i < b + kBlock; ++i) a[i] += column[i];
-          }
+          add_column(a, cell_mass[d].data() + j * N, N);
           break;
         }
         case ModelDim::Kind::Categorical: {
-          const double* observed = mu_[d].data();
-          const double* bonus = match_bonus_[d].data();
-          for (std::size_t b = 0; b < N; b += kBlock) {
-            for (std::size_t i = b; i < b + kBlock; ++i) a[i] += observed[i] == x ? bonus[i] : 0.0;
-          }
+          add_where_equal(a, mu_[d].data(), match_bonus_[d].data(), x, N);
           break;
         }
       }
     }
-    // log-sum-exp over the kernels.
-    double peak = kNoKernel;
-    for (std::size_t i = 0; i < N; ++i) peak = std::max(peak, a[i]);
-    double sum = 0;
-    for (std::size_t b = 0; b < N; b += kBlock) {
-      double part = 0;
-      for (std::size_t i = b; i < b + kBlock; ++i) part += exp_nonpositive(a[i] - peak);
-      sum += part;
-    }
-    out[c] = peak + std::log(sum);
+    out[c] = log_sum_exp(a, N);
   }
 }
 

@@ -19,6 +19,7 @@
 // value for continuous dims, the grid index k (value = low + k*q) for discrete dims, the option
 // index for choices. The estimator promises: exp(log_density) integrates (sums, for discrete and
 // categorical dims) to 1 over the domain, and `sample` draws from exactly that density.
+// Not thread-safe: log_density uses scratch space inside the object.
 #include <cstddef>
 #include <vector>
 
@@ -69,15 +70,22 @@ class ParzenEstimator {
   // `dims` must outlive the estimator.
   ParzenEstimator(const std::vector<const ModelDim*>& dims, const std::vector<double>& observations,
                   const std::vector<double>& weights, const EstimatorOptions& options);
+  ParzenEstimator() = default;
+  // Refits in place, reusing the memory of the previous fit (a suggestion over 10,000 trials
+  // would otherwise allocate and fault in megabytes every time).
+  void fit(const std::vector<const ModelDim*>& dims, const std::vector<double>& observations,
+           const std::vector<double>& weights, const EstimatorOptions& options);
 
   std::size_t dimensions() const { return dims_.size(); }
   std::size_t kernels() const { return num_kernels_; }
 
   // Appends n draws (rows in point form) to `out`.
   void sample(Rng& rng, std::size_t n, std::vector<double>& out) const;
-  // Appends n draws from kernel `i` alone with its sigmas multiplied by `sigma_scale` (local
-  // search around one observation).
-  void sample_kernel(Rng& rng, std::size_t i, double sigma_scale, std::size_t n, std::vector<double>& out) const;
+  // Appends n draws from kernel `i` alone with the given sigma per dimension (local search
+  // around one observation; categorical dims use the kernel as it is).
+  void sample_around(Rng& rng, std::size_t i, const std::vector<double>& sigmas, std::size_t n, std::vector<double>& out) const;
+  // Standard deviation of the observations' centres in dimension d (0 with fewer than 2).
+  double observation_spread(std::size_t d) const;
   // log density of n points (rows in point form) into out[0..n).
   void log_density(const double* points, std::size_t n, double* out) const;
 
@@ -88,12 +96,13 @@ class ParzenEstimator {
 
  private:
   void compute_sigmas(std::size_t d, std::size_t m, const EstimatorOptions& options);
-  void draw_from_kernel(Rng& rng, std::size_t i, double sigma_scale, std::vector<double>& out) const;
+  void draw_from_kernel(Rng& rng, std::size_t i, const double* sigmas, std::vector<double>& out) const;
 
   std::vector<const ModelDim*> dims_;
   std::size_t num_kernels_ = 0;  // observations + prior
   std::size_t padded_ = 0;       // num_kernels_ rounded up to a multiple of kBlock
   bool has_prior_ = false;
+  std::size_t observations_ = 0;
   std::vector<double> log_weight_;       // normalised, padded with a huge negative number
   std::vector<double> cumulative_weight_;  // for picking a kernel when sampling
   // Per dim, per kernel (padded). Continuous and discrete: mu, sigma, 1/sigma, log of the
@@ -101,8 +110,18 @@ class ParzenEstimator {
   // match_bonus the log-probability gain of the observed option, log_other[d][i] the
   // log-probability of any other option.
   std::vector<std::vector<double>> mu_, sigma_, inv_sigma_, log_z_, match_bonus_, log_other_;
+  // Discrete dims: kernels repeat (observations share grid points and clipped sigmas), so cell
+  // masses are computed once per distinct (mu, sigma): distinct_[d] lists them as (mu, sigma,
+  // log_z) triples and distinct_of_[d][i] is kernel i's entry.
+  std::vector<std::vector<double>> distinct_;
+  std::vector<std::vector<std::size_t>> distinct_of_;
   // Sum over dims of the per-kernel constant terms plus the log weight.
   std::vector<double> constant_;
+  // Scratch space of log_density, kept to spare allocations; never read before being written.
+  mutable std::vector<std::vector<std::size_t>> scratch_cells_;
+  mutable std::vector<std::vector<double>> scratch_tables_;
+  mutable std::vector<double> scratch_acc_, scratch_mass_;
+  std::vector<std::size_t> scratch_order_;
 };
 
 }  // namespace hpsearch::tpe

@@ -92,6 +92,8 @@ TpeSettings parse_tpe_settings(const json& settings, const std::string& file) {
     } else if (key == "local_fraction") {
       s.local_fraction = number(key, v, 0, true);
       if (s.local_fraction > 1) throw FileError(file, where(key), "must be <= 1, got " + v.dump());
+    } else if (key == "local_period") {
+      s.local_period = static_cast<int>(std::min<long long>(integer(key, v, 0), 1000000));
     } else if (key == "local_scale") {
       s.local_scale = number(key, v, 0, false);
     } else {
@@ -261,7 +263,7 @@ std::vector<double> TpeSampler::suggest(const StudyHistory& history, int number)
     // `incumbent`: the kernel of the best trial among those fitted (good set), if any.
     std::size_t incumbent = 0;
     bool has_incumbent = false;
-    auto fit = [&](const std::vector<std::size_t>& set, bool find_incumbent) {
+    auto gather = [&](const std::vector<std::size_t>& set, bool find_incumbent) {
       rows.clear();
       std::size_t m = 0;
       RankKey best{2, 0, 0, 0};
@@ -279,17 +281,30 @@ std::vector<double> TpeSampler::suggest(const StudyHistory& history, int number)
         ++m;
       }
       forgetting_weights(m, settings_.linear_forgetting, weights);
-      return ParzenEstimator(dims, rows, weights, options);
     };
-    const ParzenEstimator below = fit(good, true);
+    ParzenEstimator& below = below_;
+    ParzenEstimator& above = above_;
+    gather(good, true);
+    below.fit(dims, rows, weights, options);
     const bool local = has_incumbent;
-    const ParzenEstimator above = fit(bad, false);
+    gather(bad, false);
+    above.fit(dims, rows, weights, options);
 
     const std::size_t C = static_cast<std::size_t>(settings_.n_candidates);
-    const std::size_t n_local = local ? static_cast<std::size_t>(std::floor(settings_.local_fraction * static_cast<double>(C))) : 0;
+    const bool all_local = settings_.local_period > 0 && number % settings_.local_period == 0;
+    const double fraction = all_local ? 1.0 : settings_.local_fraction;
+    const std::size_t n_local = local ? static_cast<std::size_t>(std::floor(fraction * static_cast<double>(C))) : 0;
     candidates.clear();
     below.sample(rng, C - n_local, candidates);
-    if (n_local > 0) below.sample_kernel(rng, incumbent, settings_.local_scale, n_local, candidates);
+    if (n_local > 0) {
+      // Around the best trial, as far as the good trials spread (so the steps shrink as they
+      // cluster), never narrower than a thousandth of the range.
+      std::vector<double> sigmas(D);
+      for (std::size_t k = 0; k < D; ++k) {
+        sigmas[k] = std::max(settings_.local_scale * below.observation_spread(k), 1e-3 * dims[k]->width);
+      }
+      below.sample_around(rng, incumbent, sigmas, n_local, candidates);
+    }
     log_l.resize(C);
     log_g.resize(C);
     below.log_density(candidates.data(), C, log_l.data());

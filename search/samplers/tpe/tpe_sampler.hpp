@@ -32,8 +32,8 @@ namespace hpsearch {
 // Every knob of the TPE sampler; the defaults are the best measured settings (bench/TPE.md).
 struct TpeSettings {
   std::uint64_t seed = 0;
-  // Trials drawn from the prior before the model is used; -1 = auto: max(5, 2 * parameters).
-  int n_startup_trials = -1;
+  // Trials drawn from the prior before the model is used; -1 ("auto"): max(5, 2 * parameters).
+  int n_startup_trials = 5;
   int n_candidates = 64;  // points drawn from l(x) per suggestion
   // Size of the good set: min(ceil(fraction * n^exponent), max) of the n finished trials.
   double gamma_fraction = 0.1;
@@ -45,7 +45,7 @@ struct TpeSettings {
   double prior_weight = 1.0;
   // Kernel widths: "scott" (one sigma per dimension, bandwidth_factor * m^(-1/(d+4)) * range),
   // or "neighbors" (each kernel as wide as the larger gap to its neighbours).
-  std::string bandwidth = "scott";
+  std::string bandwidth = "neighbors";
   double bandwidth_factor = 0.2;
   bool magic_clip = true;           // sigma >= range / min(100, kernels + 1)
   bool clip_by_trials = false;      // ... with kernels = all finished trials rather than the set's
@@ -53,10 +53,13 @@ struct TpeSettings {
   bool multivariate = true;         // joint kernels over a group (false: one estimator per parameter)
   bool group = true;                // conditional parameters grouped by their activating option
   bool constant_liar = true;        // running trials count as bad
-  // Local refinement: this fraction of the candidates is drawn around the best trial, from its
-  // good-set kernel with sigmas times local_scale; all candidates then compete on l/g.
+  // Local refinement: every local_period-th trial (by number; 0 = never) draws all its
+  // candidates, and the other trials a local_fraction of theirs, around the best trial, with a
+  // sigma per dimension of local_scale times the spread of the good trials (so steps shrink as
+  // they cluster); candidates then compete on l/g as usual.
+  int local_period = 3;
   double local_fraction = 0.0;
-  double local_scale = 0.25;
+  double local_scale = 1.0;
 };
 
 // Reads the `sampler` object of a space file (type "tpe"); unknown keys and bad values are
@@ -82,6 +85,9 @@ class TpeSampler : public Sampler {
   TpeSettings settings_;
   std::vector<tpe::ModelDim> dims_;  // one per parameter
   std::vector<Group> groups_;        // parents' groups before their children's
+  // Working memory reused from one suggestion to the next (never read before being refitted):
+  // the same object must not suggest from two threads at once.
+  tpe::ParzenEstimator below_, above_;
 };
 
 }  // namespace hpsearch
