@@ -43,8 +43,9 @@ struct TpeSettings {
   // (Optuna's weights); 0 = every trial weighs 1.
   int linear_forgetting = 25;
   double prior_weight = 1.0;
-  // Kernel widths: "scott" (one sigma per dimension, bandwidth_factor * m^(-1/(d+4)) * range),
-  // or "neighbors" (each kernel as wide as the larger gap to its neighbours).
+  // Kernel widths: "neighbors" (each kernel as wide as the larger gap to its neighbours),
+  // "scott" (one sigma per dimension, bandwidth_factor * m^(-1/(d+4)) * range) or "adaptive"
+  // (the same with the observations' standard deviation in place of the range).
   std::string bandwidth = "neighbors";
   double bandwidth_factor = 0.2;
   bool magic_clip = true;           // sigma >= range / min(100, kernels + 1)
