@@ -23,6 +23,14 @@ const char* to_string(DistributionKind kind) {
   return "?";
 }
 
+bool same_point(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (!(a[i] == b[i]) && !(std::isnan(a[i]) && std::isnan(b[i]))) return false;
+  }
+  return true;
+}
+
 double Parameter::grid_high() const {
   return low + std::floor((high - low) / step + 1e-9) * step;
 }

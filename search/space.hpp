@@ -55,6 +55,9 @@ struct Parameter {
   double snap(double value) const;
 };
 
+// Whether two points are the same configuration (NaN, an inactive parameter, equals NaN).
+bool same_point(const std::vector<double>& a, const std::vector<double>& b);
+
 class SearchSpace {
  public:
   // Parses a `params` object. `file` names the space file in error messages (FileError).

@@ -26,18 +26,6 @@ double sample_prior(const Parameter& p, Rng& rng) {
   return std::numeric_limits<double>::quiet_NaN();
 }
 
-namespace {
-
-bool same_point(const std::vector<double>& a, const std::vector<double>& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (!(a[i] == b[i]) && !(std::isnan(a[i]) && std::isnan(b[i]))) return false;
-  }
-  return true;
-}
-
-}  // namespace
-
 std::vector<double> RandomSampler::suggest(const StudyHistory& history, int number) {
   Rng rng(seed_, static_cast<std::uint64_t>(number), /*purpose=*/1);
   const auto& params = space_.parameters();

@@ -136,14 +136,6 @@ int TpeSampler::startup_trials() const {
 
 namespace {
 
-bool same_point(const std::vector<double>& a, const std::vector<double>& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (!(a[i] == b[i]) && !(std::isnan(a[i]) && std::isnan(b[i]))) return false;
-  }
-  return true;
-}
-
 // How a finished trial ranks: complete trials by loss; pruned ones after them, the further they
 // got the better, then by their last value (Optuna's order). Smaller is better.
 struct RankKey {
