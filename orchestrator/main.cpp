@@ -9,8 +9,10 @@
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <random>
 
+#include "orchestrator/commands.hpp"
 #include "orchestrator/master.hpp"
 #include "orchestrator/mpi_worker_pool.hpp"
 #include "orchestrator/sqlite_storage.hpp"
@@ -228,9 +230,12 @@ int main(int argc, char** argv) {
     return command.empty() ? 2 : 0;
   }
   // Subcommands that never talk to other ranks run without MPI.
-  if (command == "summarize") {
+  const std::map<std::string, int (*)(int, char**)> offline_commands = {
+      {"summarize", run_summarize},
+  };
+  if (const auto found = offline_commands.find(command); found != offline_commands.end()) {
     try {
-      return run_summarize(argc - 1, argv + 1);
+      return found->second(argc - 1, argv + 1);
     } catch (const UserError& e) {
       std::cerr << "hpsearch: " << e.what() << "\n";
       return 2;

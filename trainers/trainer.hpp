@@ -12,6 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "search/history.hpp"
+
 namespace hpsearch {
 
 struct TrialContext {
@@ -19,6 +21,7 @@ struct TrialContext {
   nlohmann::json config;             // the resolved configuration
   std::filesystem::path trial_dir;   // a folder for the trial's files; created by the trainer if it needs one
   std::string objective_metric;      // the metric whose value is the objective ("value", "valid_loss")
+  ObjectiveMode mode = ObjectiveMode::Minimize;  // whether lower or higher objective values are better
 };
 
 class StepReporter {

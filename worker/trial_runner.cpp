@@ -72,7 +72,7 @@ protocol::TrialResult run_trial(Trainer& trainer, const protocol::TrialAssignmen
   result.trial = trial.trial;
   try {
     ChannelReporter reporter(trial.trial, channel, objective_metric, mode, patience_of(trial.config));
-    const TrialContext context{trial.trial, trial.config, trial.trial_dir, objective_metric};
+    const TrialContext context{trial.trial, trial.config, trial.trial_dir, objective_metric, mode};
     const double value = trainer.run(context, reporter);
     if (reporter.early_stopped() && reporter.best()) {
       result.state = TrialState::Complete;

@@ -1,0 +1,8 @@
+#pragma once
+// The subcommands that run without MPI, one file each; main.cpp dispatches to them by name.
+// Each takes the arguments after the subcommand's name (argv[0] is the subcommand) and returns
+// the exit code; a user's mistake is thrown as UserError (exit 2).
+
+namespace hpsearch {
+
+}  // namespace hpsearch
