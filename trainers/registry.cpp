@@ -1,4 +1,5 @@
 #include "search/errors.hpp"
+#include "trainers/classify/classify_trainer.hpp"
 #include "trainers/command_trainer.hpp"
 #include "trainers/synthetic_trainer.hpp"
 #include "trainers/trainer.hpp"
@@ -12,6 +13,7 @@ std::unique_ptr<Trainer> make_trainer(const nlohmann::json& settings, const std:
   const std::string type = settings["type"].get<std::string>();
   if (type == "synthetic") return std::make_unique<SyntheticTrainer>(settings, file);
   if (type == "command") return std::make_unique<CommandTrainer>(settings, file);
+  if (type == "classify") return std::make_unique<ClassifyTrainer>(settings, file);
   throw FileError(file, "trainer.type", "unknown trainer '" + type + "'; use synthetic or command");
 }
 

@@ -1,0 +1,385 @@
+#include "trainers/classify/classify_trainer.hpp"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <set>
+
+#include <torch/torch.h>
+
+#include "search/errors.hpp"
+#include "trainers/data/classification.hpp"
+#include "trainers/nn/architecture.hpp"
+#include "trainers/nn/compute_device.hpp"
+#include "trainers/nn/epoch_loop.hpp"
+#include "trainers/nn/model_builder.hpp"
+#include "trainers/nn/optimization.hpp"
+#include "trainers/settings.hpp"
+
+namespace hpsearch {
+
+using nlohmann::json;
+namespace F = torch::nn::functional;
+
+struct ClassifyDataOnDevice {
+  std::vector<std::string> class_names;
+  torch::Tensor train_images, train_labels, test_images, test_labels;  // uint8 {N, C, H, W}, int64 {N}, on the device
+  torch::Tensor mean, std;  // float {1, C, 1, 1}: per-channel statistics of the training pixels, in 0..255 units
+  std::vector<int64_t> input_shape;  // {C, H, W}
+};
+
+json default_classify_architecture() {
+  auto conv = [](int out) { return json::array({"conv2d", {{"out_channels", out}, {"kernel_size", 5}, {"padding", 2}}}); };
+  const json pool = json::array({"max_pooling", {{"kernel_size", 2}, {"stride", 2}}});
+  return {{"act_fn", "relu"},
+          {"layers_param",
+           json::array({conv(32), pool, conv(64), pool, conv(64), pool, json::array({"flatten", json::object()}),
+                        json::array({"fully_connected", {{"out_features", 1000}}}), json::array({"fully_connected", json::object()})})}};
+}
+
+namespace {
+
+std::optional<long long> positive_integer_setting(const TrainerSettings& s, const char* key) {
+  if (!s.has(key)) return std::nullopt;
+  const double v = s.number(key, 0, 1);
+  if (v != std::floor(v)) s.fail(key, "must be an integer, got " + s.raw(key).dump());
+  return static_cast<long long>(v);
+}
+
+// Configuration keys read here or by the code they are handed to; anything else is a typo.
+const std::set<std::string> kConfigKeys = {"epochs",    "batch_size",   "eval_batch_size", "optimizer",  "optimizer_params",
+                                           "scheduler", "scheduler_params", "architecture", "augmentation", "normalize",
+                                           "time_budget_s", "max_params", "seed",          "early_stopping"};
+
+int64_t config_integer(const json& config, const char* key, int64_t fallback, int64_t min_value) {
+  if (!config.contains(key)) return fallback;
+  const json& v = config[key];
+  // Samplers hand quniform values over as doubles; 64.0 is still a batch size.
+  if (!v.is_number() || v.get<double>() != std::floor(v.get<double>()) || v.get<double>() < static_cast<double>(min_value)) {
+    throw std::invalid_argument(std::string(key) + ": must be an integer >= " + std::to_string(min_value) + ", got " + v.dump());
+  }
+  return static_cast<int64_t>(v.get<double>());
+}
+
+struct Augmentation {
+  int64_t crop_padding = 0;
+  bool flip = false;
+};
+
+Augmentation read_augmentation(const json& config) {
+  Augmentation a;
+  if (!config.contains("augmentation") || config["augmentation"].is_null()) return a;
+  const json& aug = config["augmentation"];
+  if (!aug.is_object()) throw std::invalid_argument("augmentation: must be an object {\"random_crop_padding\": P, \"horizontal_flip\": B}, got " + aug.dump());
+  for (auto it = aug.begin(); it != aug.end(); ++it) {
+    if (it.key() != "random_crop_padding" && it.key() != "horizontal_flip") {
+      throw std::invalid_argument("augmentation." + it.key() + ": unknown key; use random_crop_padding, horizontal_flip");
+    }
+  }
+  a.crop_padding = config_integer(aug, "random_crop_padding", 0, 0);
+  if (aug.contains("horizontal_flip")) {
+    if (!aug["horizontal_flip"].is_boolean()) throw std::invalid_argument("augmentation.horizontal_flip: must be true or false, got " + aug["horizontal_flip"].dump());
+    a.flip = aug["horizontal_flip"].get<bool>();
+  }
+  return a;
+}
+
+// One trial: the model, its optimizer and how to run an epoch over the data on the device.
+class ClassifyTask : public nn::EpochTask {
+ public:
+  ClassifyTask(const ClassifyDataOnDevice& data, torch::nn::Sequential model, std::unique_ptr<torch::optim::Optimizer> optimizer,
+               int64_t batch_size, int64_t eval_batch_size, Augmentation augmentation, bool normalize, int epochs, json constant_metrics)
+      : data_(data),
+        model_(std::move(model)),
+        optimizer_(std::move(optimizer)),
+        batch_size_(batch_size),
+        eval_batch_size_(eval_batch_size),
+        augmentation_(augmentation),
+        normalize_(normalize),
+        epochs_(epochs),
+        constant_metrics_(std::move(constant_metrics)) {}
+
+  torch::nn::Module& model() override { return *model_; }
+  torch::optim::Optimizer& optimizer() override { return *optimizer_; }
+
+  json train_epoch(int epoch) override {
+    epoch_ = epoch;
+    const torch::Device device = data_.train_images.device();
+    const int64_t n = data_.train_images.size(0);
+    // The permutation is drawn on the device from Torch's generator, which the epoch loop
+    // reseeds per epoch: the same epoch of the same trial sees the same batches.
+    const torch::Tensor order = torch::randperm(n, torch::TensorOptions().dtype(torch::kInt64).device(device));
+    torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat32).device(device));
+    torch::Tensor correct = torch::zeros({}, torch::TensorOptions().dtype(torch::kInt64).device(device));
+    int64_t seen = 0;
+    for (int64_t start = 0; start < n; start += batch_size_) {
+      const int64_t size = std::min(batch_size_, n - start);
+      // A last batch of one image would break batch norm's training statistics; it is dropped.
+      if (size < 2 && start > 0) break;
+      const torch::Tensor index = order.narrow(0, start, size);
+      const torch::Tensor images = input(augment(data_.train_images.index_select(0, index)));
+      const torch::Tensor labels = data_.train_labels.index_select(0, index);
+      optimizer_->zero_grad();
+      const torch::Tensor logits = model_->forward(images);
+      const torch::Tensor loss = F::cross_entropy(logits, labels);
+      loss.backward();
+      optimizer_->step();
+      // Accumulated on the device: reading a value per batch would wait for the GPU each time.
+      loss_sum += loss.detach() * static_cast<double>(size);
+      correct += logits.detach().argmax(1).eq(labels).sum();
+      seen += size;
+    }
+    return {{"running_loss", loss_sum.item<double>() / static_cast<double>(seen)},
+            {"running_accuracy", static_cast<double>(correct.item<int64_t>()) / static_cast<double>(seen)}};
+  }
+
+  json evaluate() override {
+    const Pass train = pass(data_.train_images, data_.train_labels, false);
+    const Pass test = pass(data_.test_images, data_.test_labels, true);
+    json metrics = constant_metrics_;
+    metrics["train_loss"] = train.loss;
+    metrics["train_accuracy"] = train.accuracy;
+    metrics["test_loss"] = test.loss;
+    metrics["test_accuracy"] = test.accuracy;
+    confusion_ = test.confusion;
+    evaluated_ = true;
+    // The last scheduled epoch's report carries the per-class results; earlier reports stay
+    // small (every report is a row of the database).
+    if (epoch_ + 1 == epochs_) {
+      metrics["per_class_accuracy"] = per_class_accuracy();
+      metrics["confusion_matrix"] = confusion_;
+    }
+    return metrics;
+  }
+
+  bool evaluated() const { return evaluated_; }
+  const json& confusion() const { return confusion_; }
+  json per_class_accuracy() const {
+    json out = json::array();
+    for (const auto& row : confusion_) {
+      int64_t total = 0;
+      for (const auto& v : row) total += v.get<int64_t>();
+      const std::size_t c = out.size();
+      out.push_back(total > 0 ? static_cast<double>(row[c].get<int64_t>()) / static_cast<double>(total) : 0.0);
+    }
+    return out;
+  }
+
+ private:
+  struct Pass {
+    double loss = 0, accuracy = 0;
+    json confusion;
+  };
+
+  // uint8 images to the network's float input: /255, or the training set's per-channel
+  // standardisation (both folded into one subtraction and one division).
+  torch::Tensor input(const torch::Tensor& images) const {
+    const torch::Tensor x = images.to(torch::kFloat32);
+    return normalize_ ? (x - data_.mean) / data_.std : x / 255.0;
+  }
+
+  // Random crop after zero padding, and random horizontal flip, per image, on the device:
+  // offsets and flips are drawn as tensors and applied with gathers, no host loop.
+  torch::Tensor augment(torch::Tensor images) const {
+    const int64_t b = images.size(0), c = images.size(1), h = images.size(2), w = images.size(3);
+    const torch::TensorOptions long_options = torch::TensorOptions().dtype(torch::kInt64).device(images.device());
+    if (augmentation_.crop_padding > 0) {
+      const int64_t p = augmentation_.crop_padding;
+      const torch::Tensor padded = torch::constant_pad_nd(images, {p, p, p, p}, 0);
+      const torch::Tensor dy = torch::randint(0, 2 * p + 1, {b, 1}, long_options);
+      const torch::Tensor dx = torch::randint(0, 2 * p + 1, {b, 1}, long_options);
+      const torch::Tensor rows = (dy + torch::arange(h, long_options).unsqueeze(0)).view({b, 1, h, 1}).expand({b, c, h, w + 2 * p});
+      const torch::Tensor cols = (dx + torch::arange(w, long_options).unsqueeze(0)).view({b, 1, 1, w}).expand({b, c, h, w});
+      images = padded.gather(2, rows).gather(3, cols);
+    }
+    if (augmentation_.flip) {
+      const torch::Tensor flip = torch::randint(0, 2, {b, 1, 1, 1}, long_options).to(torch::kBool);
+      images = torch::where(flip, images.flip({3}), images);
+    }
+    return images;
+  }
+
+  Pass pass(const torch::Tensor& images, const torch::Tensor& labels, bool with_confusion) {
+    const torch::Device device = images.device();
+    const int64_t n = images.size(0), k = static_cast<int64_t>(data_.class_names.size());
+    torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
+    torch::Tensor counts = torch::zeros({k * k}, torch::TensorOptions().dtype(torch::kInt64).device(device));
+    torch::Tensor correct = torch::zeros({}, torch::TensorOptions().dtype(torch::kInt64).device(device));
+    for (int64_t start = 0; start < n; start += eval_batch_size_) {
+      const int64_t size = std::min(eval_batch_size_, n - start);
+      const torch::Tensor y = labels.narrow(0, start, size);
+      const torch::Tensor logits = model_->forward(input(images.narrow(0, start, size)));
+      loss_sum += F::cross_entropy(logits, y, F::CrossEntropyFuncOptions().reduction(torch::kSum)).to(torch::kFloat64);
+      const torch::Tensor predicted = logits.argmax(1);
+      if (with_confusion) counts += torch::bincount(y * k + predicted, {}, k * k);
+      else correct += predicted.eq(y).sum();
+    }
+    Pass p;
+    p.loss = loss_sum.item<double>() / static_cast<double>(n);
+    if (with_confusion) {
+      const torch::Tensor matrix = counts.view({k, k}).cpu();
+      p.confusion = json::array();
+      int64_t diagonal = 0;
+      for (int64_t t = 0; t < k; ++t) {
+        json row = json::array();
+        for (int64_t q = 0; q < k; ++q) row.push_back(matrix[t][q].item<int64_t>());
+        diagonal += matrix[t][t].item<int64_t>();
+        p.confusion.push_back(row);
+      }
+      p.accuracy = static_cast<double>(diagonal) / static_cast<double>(n);
+    } else {
+      p.accuracy = static_cast<double>(correct.item<int64_t>()) / static_cast<double>(n);
+    }
+    return p;
+  }
+
+  const ClassifyDataOnDevice& data_;
+  torch::nn::Sequential model_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  int64_t batch_size_, eval_batch_size_;
+  Augmentation augmentation_;
+  bool normalize_;
+  int epochs_;
+  json constant_metrics_;
+  int epoch_ = -1;  // the epoch being trained; -1 before training
+  bool evaluated_ = false;
+  json confusion_ = json::array();
+};
+
+}  // namespace
+
+ClassifyTrainer::ClassifyTrainer(const json& settings, const std::string& file) : file_(file) {
+  TrainerSettings s(settings, file);
+  s.allow_only({"data", "deterministic", "max_params", "train_subset", "test_subset"});
+  if (!s.has("data")) {
+    s.fail("data", "is required: a folder of CIFAR-10 binary batches or MNIST/Fashion-MNIST IDX files (e.g. /usr/share/datasets/fashion-mnist)");
+  }
+  folder_ = s.string("data", "");
+  try {
+    data::find_classification_files(folder_);
+  } catch (const std::exception& e) {
+    s.fail("data", e.what());
+  }
+  if (s.has("deterministic")) {
+    if (!s.raw("deterministic").is_boolean()) s.fail("deterministic", "must be true or false, got " + s.raw("deterministic").dump());
+    deterministic_ = s.raw("deterministic").get<bool>();
+  }
+  max_params_ = positive_integer_setting(s, "max_params");
+  train_subset_ = positive_integer_setting(s, "train_subset");
+  test_subset_ = positive_integer_setting(s, "test_subset");
+}
+
+ClassifyTrainer::~ClassifyTrainer() = default;
+
+const ClassifyDataOnDevice& ClassifyTrainer::data() {
+  if (data_) return *data_;
+  data::ClassificationData d = data::load_classification_data(folder_);
+  auto keep = [](data::LabelledImages& set, const std::optional<long long>& subset) {
+    if (subset && *subset < set.images.size(0)) {
+      set.images = set.images.narrow(0, 0, *subset);
+      set.labels = set.labels.narrow(0, 0, *subset);
+    }
+  };
+  keep(d.train, train_subset_);
+  keep(d.test, test_subset_);
+  const torch::Device device = nn::compute_device();
+  nn::configure_backends(deterministic_);
+  auto out = std::make_unique<ClassifyDataOnDevice>();
+  out->class_names = d.class_names;
+  out->input_shape = d.train.images.sizes().slice(1).vec();
+  // Per-channel statistics on the CPU copy, in double (sums over 10^8 pixels lose digits in
+  // float), a chunk of images at a time so that CIFAR-10 never needs a 1.2 GB double copy.
+  const int64_t channels = out->input_shape[0];
+  torch::Tensor sum = torch::zeros({channels}, torch::kFloat64), squares = torch::zeros({channels}, torch::kFloat64);
+  const int64_t n = d.train.images.size(0);
+  for (int64_t start = 0; start < n; start += 4096) {
+    const torch::Tensor x = d.train.images.narrow(0, start, std::min<int64_t>(4096, n - start)).to(torch::kFloat64);
+    sum += x.sum({0, 2, 3});
+    squares += (x * x).sum({0, 2, 3});
+  }
+  const double count = static_cast<double>(n * out->input_shape[1] * out->input_shape[2]);
+  const torch::Tensor mean = sum / count;
+  const torch::Tensor std = (squares / count - mean * mean).clamp_min(1e-6).sqrt();
+  out->mean = mean.to(torch::kFloat32).view({1, -1, 1, 1}).to(device);
+  out->std = std.to(torch::kFloat32).view({1, -1, 1, 1}).to(device);
+  out->train_images = d.train.images.to(device);
+  out->train_labels = d.train.labels.to(device);
+  out->test_images = d.test.images.to(device);
+  out->test_labels = d.test.labels.to(device);
+  std::cerr << "classify: " << folder_ << " (" << d.format << "): " << out->train_images.size(0) << " training and "
+            << out->test_images.size(0) << " test images of " << out->input_shape[0] << "x" << out->input_shape[1] << "x"
+            << out->input_shape[2] << ", " << out->class_names.size() << " classes, on " << device << "\n";
+  data_ = std::move(out);
+  return *data_;
+}
+
+double ClassifyTrainer::run(const TrialContext& trial, StepReporter& reporter) {
+  const json& config = trial.config;
+  if (!config.is_object()) throw std::invalid_argument("the configuration must be an object, got " + config.dump());
+  for (auto it = config.begin(); it != config.end(); ++it) {
+    if (!kConfigKeys.count(it.key())) {
+      std::string list;
+      for (const auto& k : kConfigKeys) list += (list.empty() ? "" : ", ") + k;
+      throw std::invalid_argument(it.key() + ": not a configuration key of the classify trainer; known: " + list);
+    }
+  }
+  const int epochs = static_cast<int>(config_integer(config, "epochs", 10, 1));
+  const int64_t batch_size = config_integer(config, "batch_size", 64, 1);
+  const int64_t eval_batch_size = config_integer(config, "eval_batch_size", 1000, 1);
+  const Augmentation augmentation = read_augmentation(config);
+  bool normalize = true;
+  if (config.contains("normalize")) {
+    if (!config["normalize"].is_boolean()) throw std::invalid_argument("normalize: must be true or false, got " + config["normalize"].dump());
+    normalize = config["normalize"].get<bool>();
+  }
+  nn::EpochLoopSettings loop;
+  loop.epochs = epochs;
+  loop.seed = static_cast<uint64_t>(config_integer(config, "seed", 0, 0));
+  loop.evaluate_before_training = true;
+  if (config.contains("time_budget_s")) {
+    if (!config["time_budget_s"].is_number() || config["time_budget_s"].get<double>() < 0) {
+      throw std::invalid_argument("time_budget_s: must be a number of seconds >= 0 (0: no limit), got " + config["time_budget_s"].dump());
+    }
+    loop.time_budget_s = config["time_budget_s"].get<double>();
+  }
+  std::optional<long long> max_params = max_params_;
+  if (config.contains("max_params") && !config["max_params"].is_null()) max_params = config_integer(config, "max_params", 0, 1);
+
+  // The architecture is checked and its size judged before any model is built: an infeasible
+  // configuration costs no training time (the data, loaded once per worker, gives the shapes).
+  const json architecture_json = config.contains("architecture") ? config["architecture"] : default_classify_architecture();
+  const nn::Architecture architecture = nn::parse_architecture(architecture_json);
+  const ClassifyDataOnDevice& d = data();
+  const auto classes = static_cast<int64_t>(d.class_names.size());
+  const nn::ModelCost cost = nn::describe_architecture(architecture, d.input_shape, classes);
+  if (max_params && cost.parameters > *max_params) {
+    throw Error("infeasible: the model has " + std::to_string(cost.parameters) + " parameters, more than max_params = " +
+                std::to_string(*max_params));
+  }
+
+  nn::seed_torch(loop.seed, trial.number, -1);  // the initial weights
+  torch::nn::Sequential model = nn::build_model(architecture, d.input_shape, classes);
+  model->to(d.train_images.device());
+  auto optimizer = nn::make_optimizer(config, model->parameters());
+  const nn::LearningRateSchedule schedule(config, epochs);
+  const json constant = {{"parameters", cost.parameters}, {"operations", cost.multiplications + cost.additions + cost.maximums}};
+  ClassifyTask task(d, model, std::move(optimizer), batch_size, eval_batch_size, augmentation, normalize, epochs, constant);
+
+  const double best = nn::run_epoch_loop(trial, reporter, task, schedule, loop);
+
+  // The per-class results of the final model. A resumed trial whose epochs were all done before
+  // evaluates it once here, since the loop ran none.
+  if (!task.evaluated()) {
+    torch::NoGradGuard no_grad;
+    model->eval();
+    task.evaluate();
+  }
+  json out = {{"class_names", d.class_names}, {"per_class_accuracy", task.per_class_accuracy()}, {"confusion_matrix", task.confusion()},
+              {"rows", "true class"}, {"columns", "predicted class"}, {"parameters", cost.parameters}};
+  std::filesystem::create_directories(trial.trial_dir);
+  std::ofstream(trial.trial_dir / "classification.json") << out.dump(1) << "\n";
+  return best;
+}
+
+}  // namespace hpsearch
