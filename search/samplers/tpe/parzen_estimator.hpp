@@ -95,6 +95,8 @@ class ParzenEstimator {
   double kernel_sigma(std::size_t dim, std::size_t i) const { return sigma_[dim][i]; }
 
  private:
+  // scratch_order_ = the kernels' indices ordered by (centre in dim d, index).
+  void sort_by_mu(std::size_t d);
   void compute_sigmas(std::size_t d, std::size_t m, const EstimatorOptions& options);
   void draw_from_kernel(Rng& rng, std::size_t i, const double* sigmas, std::vector<double>& out) const;
 
@@ -122,6 +124,12 @@ class ParzenEstimator {
   mutable std::vector<std::vector<double>> scratch_tables_;
   mutable std::vector<double> scratch_acc_, scratch_mass_;
   std::vector<std::size_t> scratch_order_;
+  struct Keyed {
+    double key;
+    std::size_t index;
+  };
+  std::vector<Keyed> scratch_keyed_;
+  std::vector<std::size_t> scratch_bucket_, scratch_start_, scratch_cursor_;
 };
 
 }  // namespace hpsearch::tpe
