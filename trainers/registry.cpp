@@ -1,6 +1,8 @@
 #include "search/errors.hpp"
 #include "trainers/classify/classify_trainer.hpp"
 #include "trainers/command_trainer.hpp"
+#include "trainers/detect/detect_trainer.hpp"
+#include "trainers/forecast/forecast_trainer.hpp"
 #include "trainers/synthetic_trainer.hpp"
 #include "trainers/trainer.hpp"
 
@@ -14,6 +16,8 @@ std::unique_ptr<Trainer> make_trainer(const nlohmann::json& settings, const std:
   if (type == "synthetic") return std::make_unique<SyntheticTrainer>(settings, file);
   if (type == "command") return std::make_unique<CommandTrainer>(settings, file);
   if (type == "classify") return std::make_unique<ClassifyTrainer>(settings, file);
+  if (type == "detect") return std::make_unique<DetectTrainer>(settings, file);
+  if (type == "forecast") return std::make_unique<ForecastTrainer>(settings, file);
   throw FileError(file, "trainer.type", "unknown trainer '" + type + "'; use synthetic or command");
 }
 

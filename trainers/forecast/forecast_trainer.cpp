@@ -1,0 +1,177 @@
+#include "trainers/forecast/forecast_trainer.hpp"
+
+#include <cstdio>
+#include <iostream>
+
+#include <torch/torch.h>
+
+#include "trainers/data/balls.hpp"
+#include "trainers/detect/ball_common.hpp"
+#include "trainers/nn/architecture.hpp"
+#include "trainers/nn/compute_device.hpp"
+#include "trainers/nn/epoch_loop.hpp"
+#include "trainers/nn/model_builder.hpp"
+#include "trainers/nn/optimization.hpp"
+
+namespace hpsearch {
+
+using nlohmann::json;
+namespace F = torch::nn::functional;
+
+constexpr int64_t kInputFrames = 19;
+constexpr int64_t kInputs = 9 + kInputFrames * 3 * 4;  // 237
+constexpr int64_t kOutputs = 3 * 4;                    // 12
+
+struct ForecastDataOnDevice {
+  // On the compute device, float: inputs {N, 237}, targets {N, 12} (scaled boxes).
+  torch::Tensor train_inputs, train_targets, valid_inputs, valid_targets;
+  torch::Tensor box_scale;  // {1, 1, 4}
+};
+
+json default_forecast_architecture() {
+  auto fc = [](int out) { return json::array({"fully_connected", {{"out_features", out}}}); };
+  return {{"act_fn", "tanh"},
+          {"dropout_prob", 0.44996724122672166},
+          {"layers_param", json::array({fc(512), fc(256), fc(128), fc(128), json::array({"fully_connected", json::object()})})}};
+}
+
+namespace {
+
+const std::set<std::string> kConfigKeys = {"optimizer", "optimizer_params", "scheduler",    "scheduler_params", "batch_size", "eval_batch_size",
+                                           "epochs",    "early_stopping",   "architecture", "seed",             "time_budget_s"};
+
+class ForecastTask : public nn::EpochTask {
+ public:
+  ForecastTask(const ForecastDataOnDevice& data, torch::nn::Sequential model, std::unique_ptr<torch::optim::Optimizer> optimizer,
+               int64_t batch_size, int64_t eval_batch_size, json constant_metrics)
+      : data_(data),
+        model_(std::move(model)),
+        optimizer_(std::move(optimizer)),
+        batch_size_(batch_size),
+        eval_batch_size_(eval_batch_size),
+        constant_metrics_(std::move(constant_metrics)) {}
+
+  torch::nn::Module& model() override { return *model_; }
+  torch::optim::Optimizer& optimizer() override { return *optimizer_; }
+
+  json train_epoch(int) override {
+    const torch::Device device = data_.train_inputs.device();
+    const int64_t n = data_.train_inputs.size(0);
+    const torch::Tensor order = torch::randperm(n, torch::TensorOptions().dtype(torch::kInt64).device(device));
+    torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat32).device(device));
+    int64_t seen = 0;
+    for (int64_t start = 0; start < n; start += batch_size_) {
+      const int64_t size = std::min(batch_size_, n - start);
+      if (size < 2 && start > 0) break;  // batch norm needs two samples
+      const torch::Tensor index = order.narrow(0, start, size);
+      optimizer_->zero_grad();
+      const torch::Tensor loss = F::mse_loss(model_->forward(data_.train_inputs.index_select(0, index)), data_.train_targets.index_select(0, index));
+      loss.backward();
+      optimizer_->step();
+      loss_sum += loss.detach() * static_cast<double>(size);  // on the device: no wait per batch
+      seen += size;
+    }
+    return {{"train_loss", loss_sum.item<double>() / static_cast<double>(seen)}};
+  }
+
+  json evaluate() override {
+    const torch::Device device = data_.valid_inputs.device();
+    const int64_t n = data_.valid_inputs.size(0);
+    torch::Tensor sums = torch::zeros({2}, torch::TensorOptions().dtype(torch::kFloat64).device(device));  // loss * size, centre errors
+    for (int64_t start = 0; start < n; start += eval_batch_size_) {
+      const int64_t size = std::min(eval_batch_size_, n - start);
+      const torch::Tensor target = data_.valid_targets.narrow(0, start, size);
+      const torch::Tensor output = model_->forward(data_.valid_inputs.narrow(0, start, size));
+      const torch::Tensor loss = F::mse_loss(output, target);
+      const torch::Tensor p = output.view({size, 3, 4}) * data_.box_scale, t = target.view({size, 3, 4}) * data_.box_scale;
+      const torch::Tensor dx = (p.select(2, 0) + p.select(2, 2) - t.select(2, 0) - t.select(2, 2)) * 0.5;
+      const torch::Tensor dy = (p.select(2, 1) + p.select(2, 3) - t.select(2, 1) - t.select(2, 3)) * 0.5;
+      sums += torch::stack({loss.to(torch::kFloat64) * static_cast<double>(size), (dx * dx + dy * dy).sqrt().sum().to(torch::kFloat64)});
+    }
+    const torch::Tensor host = sums.cpu();
+    json metrics = constant_metrics_;
+    metrics["valid_loss"] = host[0].item<double>() / static_cast<double>(n);
+    metrics["centre_error_px"] = host[1].item<double>() / static_cast<double>(3 * n);
+    return metrics;
+  }
+
+ private:
+  const ForecastDataOnDevice& data_;
+  torch::nn::Sequential model_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  int64_t batch_size_, eval_batch_size_;
+  json constant_metrics_;
+};
+
+}  // namespace
+
+ForecastTrainer::ForecastTrainer(const json& settings, const std::string& file) {
+  const balls::BallTrainerSettings s = balls::read_ball_trainer_settings(settings, file, "balls-seq");
+  folder_ = s.data.string();
+  deterministic_ = s.deterministic;
+  valid_fraction_ = s.valid_fraction;
+  split_seed_ = s.split_seed;
+}
+
+ForecastTrainer::~ForecastTrainer() = default;
+
+const ForecastDataOnDevice& ForecastTrainer::data() {
+  if (data_) return *data_;
+  const data::BallSequences d = data::load_ball_sequences(folder_);
+  const int64_t n = d.presence.size(0);
+  const torch::Tensor counts = d.presence.gt(0.5).sum(1);
+  if (!counts.eq(3).all().item<bool>()) {
+    const int64_t bad = counts.ne(3).nonzero().index({0, 0}).item<int64_t>();
+    char name[32];
+    std::snprintf(name, sizeof name, "p_%05lld.npy", static_cast<long long>(bad));
+    throw std::runtime_error(folder_ + "/" + name + ": " + std::to_string(counts[bad].item<int64_t>()) +
+                             " present balls; the forecast trainer needs exactly 3 per sequence");
+  }
+  // The rows of the 3 present colours, in colour order, gathered from every frame.
+  const torch::Tensor rows = std::get<0>(std::get<1>(d.presence.topk(3, 1)).sort(1));  // {N, 3}
+  const torch::Tensor scale = torch::tensor(std::vector<float>(data::kBoxScale.begin(), data::kBoxScale.end())).view({1, 1, 1, 4});
+  const torch::Tensor present = d.boxes.gather(2, rows.view({n, 1, 3, 1}).expand({n, 20, 3, 4})) / scale;  // {N, 20, 3, 4}
+  const torch::Tensor inputs = torch::cat({d.presence, present.narrow(1, 0, kInputFrames).reshape({n, kInputFrames * 12})}, 1);
+  const torch::Tensor targets = present.select(1, kInputFrames).reshape({n, kOutputs});
+
+  const torch::Device device = nn::compute_device();
+  nn::configure_backends(deterministic_);
+  const auto [train, valid] = balls::split_indices(n, valid_fraction_, split_seed_);
+  auto out = std::make_unique<ForecastDataOnDevice>();
+  out->train_inputs = inputs.index_select(0, train).to(device);
+  out->train_targets = targets.index_select(0, train).to(device);
+  out->valid_inputs = inputs.index_select(0, valid).to(device);
+  out->valid_targets = targets.index_select(0, valid).to(device);
+  out->box_scale = scale.view({1, 1, 4}).to(device);
+  std::cerr << "forecast: " << folder_ << ": " << out->train_inputs.size(0) << " training and " << out->valid_inputs.size(0)
+            << " validation sequences on " << device << "\n";
+  data_ = std::move(out);
+  return *data_;
+}
+
+double ForecastTrainer::run(const TrialContext& trial, StepReporter& reporter) {
+  const json& config = trial.config;
+  balls::check_config_keys(config, kConfigKeys, "forecast");
+  const int epochs = static_cast<int>(balls::config_integer(config, "epochs", 90, 1));
+  const int64_t batch_size = balls::config_integer(config, "batch_size", 16, 1);
+  const int64_t eval_batch_size = balls::config_integer(config, "eval_batch_size", 1024, 1);
+  nn::EpochLoopSettings loop;
+  loop.epochs = epochs;
+  loop.seed = static_cast<uint64_t>(balls::config_integer(config, "seed", 0, 0));
+  loop.time_budget_s = balls::config_number(config, "time_budget_s", 0, 0);
+
+  const nn::Architecture architecture =
+      nn::parse_architecture(config.contains("architecture") ? config["architecture"] : default_forecast_architecture());
+  const ForecastDataOnDevice& d = data();
+  const nn::ModelCost cost = nn::describe_architecture(architecture, {kInputs}, kOutputs);
+
+  nn::seed_torch(loop.seed, trial.number, -1);
+  torch::nn::Sequential model = nn::build_model(architecture, {kInputs}, kOutputs);
+  model->to(d.train_inputs.device());
+  auto optimizer = nn::make_optimizer(config, model->parameters());
+  const nn::LearningRateSchedule schedule(config, epochs);
+  ForecastTask task(d, model, std::move(optimizer), batch_size, eval_batch_size, {{"parameters", cost.parameters}});
+  return nn::run_epoch_loop(trial, reporter, task, schedule, loop);
+}
+
+}  // namespace hpsearch
