@@ -5,4 +5,8 @@
 
 namespace hpsearch {
 
+// hpsearch describe SPACE.json [--params P.json]: every layer of a network with its tensor sizes,
+// weights, parameter count and operation counts (orchestrator/describe_command.cpp).
+int run_describe_command(int argc, char** argv);
+
 }  // namespace hpsearch

@@ -35,7 +35,9 @@ constexpr const char* kUsage =
     "                      [--progress auto|live|plain|none]\n"
     "      run a search (under mpirun: rank 0 is the master, the other ranks are workers)\n"
     "  hpsearch summarize runs.db [--study NAME] [--top K] [--format table|json|csv]\n"
-    "      show the best trials and the counts by state of a study\n";
+    "      show the best trials and the counts by state of a study\n"
+    "  hpsearch describe SPACE.json [--params P.json] [--input CxHxW] [--outputs N] [--format table|json]\n"
+    "      every layer of the network: tensor sizes, weights, parameters, multiplications, additions, maximums\n";
 
 // Parses `options` plus one positional argument (the space file, or the database) into
 // `positional_value`; a malformed command line is a user's mistake (exit 2) with the usage.
@@ -232,6 +234,7 @@ int main(int argc, char** argv) {
   // Subcommands that never talk to other ranks run without MPI.
   const std::map<std::string, int (*)(int, char**)> offline_commands = {
       {"summarize", run_summarize},
+      {"describe", run_describe_command},
   };
   if (const auto found = offline_commands.find(command); found != offline_commands.end()) {
     try {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "search/samplers/tpe/truncated_normal.hpp"
@@ -17,6 +18,7 @@ constexpr std::size_t kBlock = 8;
 // turns into NaN when subtracted.
 constexpr double kNoKernel = -1e300;
 constexpr double kLogFloor = -690.0;  // log of probabilities that are exactly 0
+constexpr double kLog2 = 0.69314718055994530942;
 
 double safe_log(double p) { return p > 0 ? std::max(std::log(p), kLogFloor) : kLogFloor; }
 
@@ -38,6 +40,25 @@ void add_where_equal(double* __restrict acc, const double* __restrict observed, 
                      double x, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) acc[i] += observed[i] == x ? bonus[i] : 0.0;
 }
+
+// log(sum(exp(acc))), leaving acc as it is (acc non-empty).
+double log_sum_exp_keep(const double* __restrict acc, std::size_t n) {
+  double peak = kNoKernel;
+  for (std::size_t i = 0; i < n; ++i) peak = acc[i] > peak ? acc[i] : peak;
+  double lanes[kBlock] = {};
+  for (std::size_t b = 0; b < n; b += kBlock) {
+    for (std::size_t k = 0; k < kBlock; ++k) lanes[k] += exp_nonpositive(acc[b + k] - peak);
+  }
+  double sum = 0;
+  for (double lane : lanes) sum += lane;
+  return peak + std::log(sum);
+}
+
+// Kernels below this count are always scored exhaustively.
+constexpr std::size_t kPruneMinKernels = 128;
+// Pruning leaves out kernels whose share of the density is below exp(-margin) each, with
+// margin = log(kernels) + kPruneMargin: exp(-30) ~ 9.4e-14 of the density in all.
+constexpr double kPruneMargin = 30.0;
 
 // log(sum(exp(acc))), overwriting acc.
 double log_sum_exp(double* __restrict acc, std::size_t n) {
@@ -272,6 +293,123 @@ void ParzenEstimator::fit(const std::vector<const ModelDim*>& dims, const std::v
       }
     }
   }
+  build_pruning(options);
+}
+
+// Far-kernel pruning. For a point x, kernel i adds exp(acc_i(x)) to the density, where acc_i is
+// its constant term (log weight, normalisers, categorical log-probabilities of other options)
+// plus, per dimension, -z^2/2 (continuous), the log cell mass over the truncation mass (discrete,
+// <= 0) and the categorical bonus when x matches (>= 0). So acc_i(x) <= peak - z_p^2 / 2 where
+// z_p = (x_p - mu_i) / sigma_i in the chosen dimension p and peak = the largest constant term plus
+// categorical bonuses among the kernels considered. For the "narrow" kernels (sigma_i <= s in p),
+// |x_p - mu_i| > delta implies acc_i(x) < peak - (delta / s)^2 / 2. log_density first sums the
+// wide kernels exactly, which gives a lower bound L of the log density, then chooses delta with
+// peak - (delta / s)^2 / 2 = L - margin and visits only the narrow kernels whose centre lies in
+// [x_p - delta, x_p + delta] (a binary search in the sorted centres): each one left out weighs
+// less than exp(-margin) of the density, all of them less than narrow * exp(-margin) =
+// exp(-kPruneMargin), so the log density is exact to 1e-13 (absolute), and it depends only on
+// the point and the fit (deterministic).
+void ParzenEstimator::build_pruning(const EstimatorOptions& options) {
+  pruned_ = false;
+  const std::size_t D = dims_.size(), m = observations_;
+  if (!options.prune_far_kernels || num_kernels_ < kPruneMinKernels || m < kPruneMinKernels) return;
+  // The dimension: the continuous one whose typical (90th percentile) sigma is smallest against
+  // the spread of the centres, as the window then holds the fewest kernels.
+  double best = 0.05;  // no use pruning if the window would hold a large share anyway
+  bool found = false;
+  auto& sigmas = scratch_mass_;
+  for (std::size_t d = 0; d < D; ++d) {
+    if (dims_[d]->kind != ModelDim::Kind::Continuous) continue;
+    sigmas.assign(sigma_[d].begin(), sigma_[d].begin() + static_cast<std::ptrdiff_t>(m));
+    const std::size_t q = m * 9 / 10;
+    std::nth_element(sigmas.begin(), sigmas.begin() + static_cast<std::ptrdiff_t>(q), sigmas.end());
+    const double s = sigmas[q];
+    const auto [lo, hi] = std::minmax_element(mu_[d].begin(), mu_[d].begin() + static_cast<std::ptrdiff_t>(m));
+    const double spread = *hi - *lo;
+    if (spread > 0 && s / spread < best) {
+      best = s / spread;
+      prune_dim_ = d;
+      prune_sigma_ = s;
+      found = true;
+    }
+  }
+  if (!found) return;
+  const std::size_t p = prune_dim_;
+  sort_by_mu(p);
+  std::size_t wide = 0, narrow = 0;
+  for (std::size_t i = 0; i < num_kernels_; ++i) (sigma_[p][i] > prune_sigma_ ? wide : narrow) += 1;
+  if (wide == 0 || narrow == 0) return;  // the wide kernels' sum is the lower bound L
+  wide_padded_ = (wide + kBlock - 1) / kBlock * kBlock;
+  const std::size_t total = wide_padded_ + (narrow + kBlock - 1) / kBlock * kBlock;
+  lay_constant_.assign(total, kNoKernel);
+  reset(lay_mu_, D, total, 0.0);
+  reset(lay_inv_, D, total, 0.0);
+  reset(lay_bonus_, D, total, 0.0);
+  reset(lay_distinct_, D, total, std::size_t{0});
+  narrow_key_.clear();
+  prune_peak_ = kNoKernel;
+  reset(wide_distinct_, D, 0, std::size_t{0});
+  std::size_t next_wide = 0, next_narrow = wide_padded_;
+  for (std::size_t r = 0; r < num_kernels_; ++r) {
+    const std::size_t i = scratch_order_[r];
+    const bool is_wide = sigma_[p][i] > prune_sigma_;
+    const std::size_t at = is_wide ? next_wide++ : next_narrow++;
+    lay_constant_[at] = constant_[i];
+    double peak = constant_[i];
+    for (std::size_t d = 0; d < D; ++d) {
+      switch (dims_[d]->kind) {
+        case ModelDim::Kind::Continuous:
+          lay_mu_[d][at] = mu_[d][i];
+          lay_inv_[d][at] = inv_sigma_[d][i];
+          break;
+        case ModelDim::Kind::Discrete:
+          lay_distinct_[d][at] = distinct_of_[d][i];
+          if (is_wide) wide_distinct_[d].push_back(distinct_of_[d][i]);
+          break;
+        case ModelDim::Kind::Categorical:
+          lay_mu_[d][at] = mu_[d][i];
+          lay_bonus_[d][at] = match_bonus_[d][i];
+          peak += std::max(match_bonus_[d][i], 0.0);
+          break;
+      }
+    }
+    if (!is_wide) {
+      narrow_key_.push_back(mu_[p][i]);
+      prune_peak_ = std::max(prune_peak_, peak);
+    }
+  }
+  for (auto& list : wide_distinct_) {
+    std::sort(list.begin(), list.end());
+    list.erase(std::unique(list.begin(), list.end()), list.end());
+  }
+  prune_margin_ = std::log(static_cast<double>(narrow)) + kPruneMargin;
+  pruned_ = true;
+}
+
+// acc[0..n) = the log-terms of the kernels at layout positions [from, from + n) for `point`
+// (n a multiple of kBlock); cell_rows holds, per discrete dim, the log cell mass of every
+// distinct kernel for the point's cell, starting at cell_of_dim[d].
+void ParzenEstimator::accumulate(const double* point, std::size_t from, std::size_t n, const std::vector<double>& cell_rows,
+                                 const std::vector<std::size_t>& cell_of_dim, double* acc) const {
+  std::copy(lay_constant_.begin() + static_cast<std::ptrdiff_t>(from),
+            lay_constant_.begin() + static_cast<std::ptrdiff_t>(from + n), acc);
+  for (std::size_t d = 0; d < dims_.size(); ++d) {
+    const double x = point[d];
+    switch (dims_[d]->kind) {
+      case ModelDim::Kind::Continuous:
+        subtract_half_squared_z(acc, lay_mu_[d].data() + from, lay_inv_[d].data() + from, x, n);
+        break;
+      case ModelDim::Kind::Discrete: {
+        const double* row = cell_rows.data() + cell_of_dim[d];
+        const std::size_t* which = lay_distinct_[d].data() + from;
+        for (std::size_t i = 0; i < n; ++i) acc[i] += row[which[i]];
+        break;
+      }
+      case ModelDim::Kind::Categorical:
+        add_where_equal(acc, lay_mu_[d].data() + from, lay_bonus_[d].data() + from, x, n);
+        break;
+    }
+  }
 }
 
 void ParzenEstimator::sort_by_mu(std::size_t d) {
@@ -440,6 +578,104 @@ void ParzenEstimator::draw_from_kernel(Rng& rng, std::size_t i, const double* si
 
 void ParzenEstimator::log_density(const double* points, std::size_t n, double* out) const {
   const std::size_t D = dims_.size();
+  if (pruned_) {
+    // Discrete dims: per distinct cell among the points, the log-mass of each distinct kernel.
+    auto& cells = scratch_cells_;
+    auto& rows = scratch_mass_;
+    auto& cell_of_point = scratch_cell_start_;
+    cells.resize(D);
+    rows.clear();
+    cell_of_point.assign(n * D, 0);
+    cell_base_.assign(D, 0);
+    for (std::size_t d = 0; d < D; ++d) {
+      const ModelDim& dim = *dims_[d];
+      if (dim.kind != ModelDim::Kind::Discrete) continue;
+      auto& list = cells[d];
+      list.clear();
+      for (std::size_t c = 0; c < n; ++c) list.push_back(static_cast<std::size_t>(points[c * D + d]));
+      std::sort(list.begin(), list.end());
+      list.erase(std::unique(list.begin(), list.end()), list.end());
+      const std::vector<double>& kinds = distinct_[d];
+      const std::size_t U = kinds.size() / 3;
+      const std::size_t base = rows.size();
+      cell_base_[d] = base;
+      // NaN until computed: first the masses of the distinct kernels that wide kernels use.
+      rows.resize(base + list.size() * U, std::numeric_limits<double>::quiet_NaN());
+      for (std::size_t j = 0; j < list.size(); ++j) {
+        const double lower = dim.cell_lower(list[j]), upper = dim.cell_upper(list[j]);
+        for (std::size_t u : wide_distinct_[d]) {
+          const double mu = kinds[3 * u], sigma = kinds[3 * u + 1];
+          rows[base + j * U + u] = log_normal_mass((lower - mu) / sigma, (upper - mu) / sigma) - kinds[3 * u + 2];
+        }
+      }
+      for (std::size_t c = 0; c < n; ++c) {
+        const std::size_t j = static_cast<std::size_t>(
+            std::lower_bound(list.begin(), list.end(), static_cast<std::size_t>(points[c * D + d])) - list.begin());
+        cell_of_point[c * D + d] = base + j * U;
+      }
+    }
+    auto& acc = scratch_acc_;
+    acc.resize(lay_constant_.size());
+    auto& offsets = scratch_offsets_;
+    offsets.resize(D);
+    const std::size_t narrow_padded = lay_constant_.size() - wide_padded_;
+    // The wide kernels' log density at each point: a lower bound L(point) of the log density.
+    auto& lower_bounds = scratch_lower_;
+    lower_bounds.resize(n);
+    for (std::size_t c = 0; c < n; ++c) {
+      std::copy(cell_of_point.begin() + static_cast<std::ptrdiff_t>(c * D),
+                cell_of_point.begin() + static_cast<std::ptrdiff_t>(c * D + D), offsets.begin());
+      accumulate(points + c * D, 0, wide_padded_, rows, offsets, acc.data());
+      lower_bounds[c] = log_sum_exp_keep(acc.data(), wide_padded_);
+    }
+    // The other cell masses, of distinct kernels that only narrow kernels use. A narrow kernel's
+    // log-term is at most prune_peak_ + (log cell mass - log_z) <= prune_peak_ + log Q(a) - log_z
+    // <= prune_peak_ - a^2/2 - log 2 - log_z, with a the cell's distance from the kernel's centre
+    // in sigmas. Where that is below min L - margin, the kernel weighs less than exp(-margin) of
+    // the density at every point in that cell, like a kernel left out of the window: its mass is
+    // not computed and the kernel is dropped (log-term kLogFloor), within the same error bound.
+    const double floor_level = *std::min_element(lower_bounds.begin(), lower_bounds.end()) - prune_margin_ - prune_peak_;
+    for (std::size_t d = 0; d < D; ++d) {
+      const ModelDim& dim = *dims_[d];
+      if (dim.kind != ModelDim::Kind::Discrete) continue;
+      const auto& list = cells[d];
+      const std::vector<double>& kinds = distinct_[d];
+      const std::size_t U = kinds.size() / 3;
+      double* table = rows.data() + cell_base_[d];
+      for (std::size_t j = 0; j < list.size(); ++j) {
+        const double lower = dim.cell_lower(list[j]), upper = dim.cell_upper(list[j]);
+        double* row = table + j * U;
+        for (std::size_t u = 0; u < U; ++u) {
+          if (!std::isnan(row[u])) continue;
+          const double mu = kinds[3 * u], sigma = kinds[3 * u + 1], log_z = kinds[3 * u + 2];
+          const double a = std::max({lower - mu, mu - upper, 0.0}) / sigma;
+          if (-0.5 * a * a - kLog2 - log_z < floor_level) {
+            row[u] = kLogFloor;
+          } else {
+            row[u] = log_normal_mass((lower - mu) / sigma, (upper - mu) / sigma) - log_z;
+          }
+        }
+      }
+    }
+    for (std::size_t c = 0; c < n; ++c) {
+      const double* point = points + c * D;
+      std::copy(cell_of_point.begin() + static_cast<std::ptrdiff_t>(c * D),
+                cell_of_point.begin() + static_cast<std::ptrdiff_t>(c * D + D), offsets.begin());
+      accumulate(point, 0, wide_padded_, rows, offsets, acc.data());
+      const double lower_bound = lower_bounds[c];
+      const double reach = prune_sigma_ * std::sqrt(2 * std::max(0.0, prune_peak_ - lower_bound + prune_margin_));
+      const double x = point[prune_dim_];
+      std::size_t r0 = static_cast<std::size_t>(std::lower_bound(narrow_key_.begin(), narrow_key_.end(), x - reach) - narrow_key_.begin());
+      std::size_t r1 = static_cast<std::size_t>(std::upper_bound(narrow_key_.begin(), narrow_key_.end(), x + reach) - narrow_key_.begin());
+      if (!(reach < std::numeric_limits<double>::infinity())) r0 = 0, r1 = narrow_key_.size();
+      r0 = r0 / kBlock * kBlock;
+      r1 = std::min((r1 + kBlock - 1) / kBlock * kBlock, narrow_padded);
+      const std::size_t len = r1 > r0 ? r1 - r0 : 0;
+      accumulate(point, wide_padded_ + r0, len, rows, offsets, acc.data() + wide_padded_);
+      out[c] = log_sum_exp(acc.data(), wide_padded_ + len);
+    }
+    return;
+  }
   // A multiple of kBlock, visibly so to the compiler: vector loops need no scalar remainder.
   const std::size_t N = padded_ / kBlock * kBlock;
 

@@ -62,6 +62,9 @@ struct EstimatorOptions {
   bool magic_clip = true;              // sigma >= width / min(100, clip_count + 1)
   std::size_t clip_count = 0;          // 0: the number of kernels of this estimator
   bool consider_endpoints = false;     // neighbour gaps: also the gap to the domain's ends
+  // log_density skips the kernels that cannot change the density by more than a relative 1e-13
+  // (see ParzenEstimator::build_pruning); false: every kernel is visited for every point.
+  bool prune_far_kernels = true;
 };
 
 class ParzenEstimator {
@@ -98,6 +101,10 @@ class ParzenEstimator {
   // scratch_order_ = the kernels' indices ordered by (centre in dim d, index).
   void sort_by_mu(std::size_t d);
   void compute_sigmas(std::size_t d, std::size_t m, const EstimatorOptions& options);
+  // Far-kernel pruning for log_density, set up at the end of fit (see the .cpp).
+  void build_pruning(const EstimatorOptions& options);
+  void accumulate(const double* point, std::size_t from, std::size_t n, const std::vector<double>& cell_rows,
+                  const std::vector<std::size_t>& cell_of_dim, double* acc) const;
   void draw_from_kernel(Rng& rng, std::size_t i, const double* sigmas, std::vector<double>& out) const;
 
   std::vector<const ModelDim*> dims_;
@@ -119,10 +126,23 @@ class ParzenEstimator {
   std::vector<std::vector<std::size_t>> distinct_of_;
   // Sum over dims of the per-kernel constant terms plus the log weight.
   std::vector<double> constant_;
+  // Far-kernel pruning: kernels as wide as prune_sigma_ or less in dimension prune_dim_ are
+  // "narrow" and sorted by their centre there (narrow_key_); the others, the prior among them,
+  // are "wide". The lay_* arrays hold the scoring parameters in that layout: wide kernels at
+  // [0, wide_padded_), narrow ones from wide_padded_ on, each part padded to kBlock kernels.
+  bool pruned_ = false;
+  std::size_t prune_dim_ = 0, wide_padded_ = 0;
+  double prune_sigma_ = 0, prune_peak_ = 0, prune_margin_ = 0;
+  std::vector<double> narrow_key_, lay_constant_;
+  std::vector<std::vector<double>> lay_mu_, lay_inv_, lay_bonus_;
+  std::vector<std::vector<std::size_t>> lay_distinct_;
+  std::vector<std::vector<std::size_t>> wide_distinct_;  // per discrete dim: distinct kernels of wide kernels
   // Scratch space of log_density, kept to spare allocations; never read before being written.
   mutable std::vector<std::vector<std::size_t>> scratch_cells_;
   mutable std::vector<std::vector<double>> scratch_tables_;
   mutable std::vector<double> scratch_acc_, scratch_mass_;
+  mutable std::vector<std::size_t> scratch_cell_start_, scratch_offsets_, cell_base_;
+  mutable std::vector<double> scratch_lower_;
   std::vector<std::size_t> scratch_order_;
   struct Keyed {
     double key;
