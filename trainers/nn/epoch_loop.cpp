@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "trainers/nn/compute_device.hpp"
+#include "trainers/nn/data_parallel.hpp"
 
 namespace hpsearch::nn {
 namespace fs = std::filesystem;
@@ -99,32 +100,43 @@ double run_epoch_loop(const TrialContext& trial, StepReporter& reporter, EpochTa
   const bool maximize = trial.mode == ObjectiveMode::Maximize;
   auto improves = [&](double value, double best) { return std::isnan(best) || (maximize ? value > best : value < best); };
 
+  // In a group (several GPUs on one trial) only rank 0 talks to the master and writes files;
+  // every rank follows rank 0's continue/stop decision, so that all make the same collective calls.
+  DataParallel parallel(trial.group);
+  const bool leader = parallel.rank() == 0;
+  auto tell_master = [&](int step, const json& metrics) { return parallel.agree(leader ? reporter.report(step, metrics) : true); };
+
   LoopState state;
+  // Every rank reads the checkpoint (trial folders are on a file system the group shares).
   if (load_checkpoint(checkpoint, task, trial.config, state)) {
     // The master forgot the steps of a trial it runs again: send them again, so that its pruner
     // and the worker's patience rule see the whole history and decide as they did the first time.
     for (const auto& report : state.reports) {
-      if (!reporter.report(report.at("step").get<int>(), report.at("metrics"))) return state.best;
+      if (!tell_master(report.at("step").get<int>(), report.at("metrics"))) return state.best;
     }
+  } else {
+    parallel.broadcast_module(task.model());  // identical initial parameters on every rank
   }
 
   // One report: remember it (for a later resume), track the best, tell the master.
   auto send = [&](int step, json metrics) {
     const double value = objective_of(metrics, trial.objective_metric, step);
     if (!std::isfinite(value)) {
-      reporter.report(step, metrics);  // recorded, so that the failed step shows in the database
+      if (leader) reporter.report(step, metrics);  // recorded, so that the failed step shows in the database
       throw std::runtime_error("the objective '" + trial.objective_metric + "' is " + (std::isnan(value) ? "NaN" : "infinite") +
                                " at step " + std::to_string(step));
     }
     if (improves(value, state.best)) {
       state.best = value;
       state.best_step = step;
-      torch::serialize::OutputArchive archive;
-      task.model().save(archive);
-      save_archive(archive, best_model);
+      if (leader) {
+        torch::serialize::OutputArchive archive;
+        task.model().save(archive);
+        save_archive(archive, best_model);
+      }
     }
     state.reports.push_back({{"step", step}, {"metrics", metrics}});
-    return reporter.report(step, metrics);
+    return tell_master(step, metrics);
   };
 
   if (settings.evaluate_before_training && state.next_epoch == 0 && state.reports.empty()) {
@@ -137,7 +149,8 @@ double run_epoch_loop(const TrialContext& trial, StepReporter& reporter, EpochTa
   }
 
   for (int epoch = state.next_epoch; epoch < settings.epochs; ++epoch) {
-    if (settings.time_budget_s > 0 && state.elapsed_s + state.longest_epoch_s > settings.time_budget_s) break;
+    // Rank 0 decides for the group: the ranks' clocks differ.
+    if (settings.time_budget_s > 0 && parallel.agree(state.elapsed_s + state.longest_epoch_s > settings.time_budget_s)) break;
     seed_torch(settings.seed, trial.number, epoch);
     schedule.apply(task.optimizer(), epoch);
     const auto start = Clock::now();
@@ -161,7 +174,7 @@ double run_epoch_loop(const TrialContext& trial, StepReporter& reporter, EpochTa
     const bool go_on = send(epoch + 1, metrics);
     // Saved after the report is recorded in `state`, so that a resume replays it; a stop asked
     // by the master (pruning, or a graceful shutdown) still leaves this epoch's checkpoint.
-    save_checkpoint(checkpoint, task, trial.config, state);
+    if (leader) save_checkpoint(checkpoint, task, trial.config, state);
     if (!go_on) break;
   }
   if (std::isnan(state.best)) throw std::runtime_error("no epoch ran (epochs = " + std::to_string(settings.epochs) + ")");

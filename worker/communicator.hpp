@@ -1,0 +1,36 @@
+#pragma once
+// Collective operations among the ranks of one trial's group (issue #8: a trial trained on
+// several GPUs). Two implementations: NCCL for CUDA tensors (nccl_communicator.cpp, built when
+// NCCL and CUDA are found) and MPI for CPU tensors (mpi_communicator.cpp). Trainers see only
+// this interface, through TrialContext::group and nn::DataParallel.
+//
+// Every call is collective: all ranks of the group make the same calls in the same order with
+// tensors of the same size and type. A failure throws CommunicatorError naming the call, which
+// fails the trial (the worker records the reason) rather than the process.
+#include <stdexcept>
+#include <string>
+
+#include <torch/torch.h>
+
+namespace hpsearch {
+
+class CommunicatorError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class Communicator {
+ public:
+  virtual ~Communicator() = default;
+  virtual int rank() const = 0;   // 0 is the group's first rank: it talks to the master
+  virtual int size() const = 0;
+  virtual std::string name() const = 0;  // "nccl" or "mpi", for reports
+  // In place: every rank's `tensor` becomes the element-wise sum over the group. Contiguous
+  // float, double, int or long tensors on the device the implementation serves.
+  virtual void all_reduce_sum(torch::Tensor& tensor) = 0;
+  // In place: every rank's `tensor` becomes root's.
+  virtual void broadcast(torch::Tensor& tensor, int root) = 0;
+  virtual void barrier() = 0;
+};
+
+}  // namespace hpsearch
