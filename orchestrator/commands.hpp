@@ -9,4 +9,8 @@ namespace hpsearch {
 // weights, parameter count and operation counts (orchestrator/describe_command.cpp).
 int run_describe_command(int argc, char** argv);
 
+// hpsearch train SPACE.json (--params P.json | --from runs.db [--study S]) [--epochs E] [--out DIR]: trains one
+// configuration with a progress bar (orchestrator/train_command.cpp).
+int run_train_command(int argc, char** argv);
+
 }  // namespace hpsearch

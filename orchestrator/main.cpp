@@ -37,7 +37,9 @@ constexpr const char* kUsage =
     "  hpsearch summarize runs.db [--study NAME] [--top K] [--format table|json|csv]\n"
     "      show the best trials and the counts by state of a study\n"
     "  hpsearch describe SPACE.json [--params P.json] [--input CxHxW] [--outputs N] [--format table|json]\n"
-    "      every layer of the network: tensor sizes, weights, parameters, multiplications, additions, maximums\n";
+    "      every layer of the network: tensor sizes, weights, parameters, multiplications, additions, maximums\n"
+    "  hpsearch train SPACE.json (--params P.json | --from runs.db [--study S]) [--epochs E] [--out DIR] [--set KEY=VALUE ...]\n"
+    "      train one configuration (a resolved one, or the best COMPLETE trial of a study) with a progress bar\n";
 
 // Parses `options` plus one positional argument (the space file, or the database) into
 // `positional_value`; a malformed command line is a user's mistake (exit 2) with the usage.
@@ -235,6 +237,7 @@ int main(int argc, char** argv) {
   const std::map<std::string, int (*)(int, char**)> offline_commands = {
       {"summarize", run_summarize},
       {"describe", run_describe_command},
+      {"train", run_train_command},
   };
   if (const auto found = offline_commands.find(command); found != offline_commands.end()) {
     try {
