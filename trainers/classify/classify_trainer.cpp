@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include "search/errors.hpp"
+#include "trainers/classify/augmentation.hpp"
 #include "trainers/data/classification.hpp"
 #include "trainers/nn/architecture.hpp"
 #include "trainers/nn/compute_device.hpp"
@@ -118,7 +119,7 @@ class ClassifyTask : public nn::EpochTask {
       // A last batch of one image would break batch norm's training statistics; it is dropped.
       if (size < 2 && start > 0) break;
       const torch::Tensor index = order.narrow(0, start, size);
-      const torch::Tensor images = input(augment(data_.train_images.index_select(0, index)));
+      const torch::Tensor images = input(classify::augment_batch(data_.train_images.index_select(0, index), augmentation_.crop_padding, augmentation_.flip));
       const torch::Tensor labels = data_.train_labels.index_select(0, index);
       optimizer_->zero_grad();
       const torch::Tensor logits = model_->forward(images);
@@ -177,27 +178,6 @@ class ClassifyTask : public nn::EpochTask {
   torch::Tensor input(const torch::Tensor& images) const {
     const torch::Tensor x = images.to(torch::kFloat32);
     return normalize_ ? (x - data_.mean) / data_.std : x / 255.0;
-  }
-
-  // Random crop after zero padding, and random horizontal flip, per image, on the device:
-  // offsets and flips are drawn as tensors and applied with gathers, no host loop.
-  torch::Tensor augment(torch::Tensor images) const {
-    const int64_t b = images.size(0), c = images.size(1), h = images.size(2), w = images.size(3);
-    const torch::TensorOptions long_options = torch::TensorOptions().dtype(torch::kInt64).device(images.device());
-    if (augmentation_.crop_padding > 0) {
-      const int64_t p = augmentation_.crop_padding;
-      const torch::Tensor padded = torch::constant_pad_nd(images, {p, p, p, p}, 0);
-      const torch::Tensor dy = torch::randint(0, 2 * p + 1, {b, 1}, long_options);
-      const torch::Tensor dx = torch::randint(0, 2 * p + 1, {b, 1}, long_options);
-      const torch::Tensor rows = (dy + torch::arange(h, long_options).unsqueeze(0)).view({b, 1, h, 1}).expand({b, c, h, w + 2 * p});
-      const torch::Tensor cols = (dx + torch::arange(w, long_options).unsqueeze(0)).view({b, 1, 1, w}).expand({b, c, h, w});
-      images = padded.gather(2, rows).gather(3, cols);
-    }
-    if (augmentation_.flip) {
-      const torch::Tensor flip = torch::randint(0, 2, {b, 1, 1, 1}, long_options).to(torch::kBool);
-      images = torch::where(flip, images.flip({3}), images);
-    }
-    return images;
   }
 
   Pass pass(const torch::Tensor& images, const torch::Tensor& labels, bool with_confusion) {

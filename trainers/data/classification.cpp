@@ -18,40 +18,6 @@ const std::vector<std::string> kCifar10Classes = {"airplane", "automobile", "bir
 const std::vector<std::string> kFashionClasses = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                                                   "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
 
-std::optional<ClassificationFiles> find_cifar(const fs::path& folder) {
-  for (const fs::path& dir : {folder, folder / "cifar-10-batches-bin"}) {
-    if (!fs::is_regular_file(dir / "test_batch.bin")) continue;
-    ClassificationFiles f{"cifar10", {}, {dir / "test_batch.bin"}, {}};
-    // data_batch_1.bin, data_batch_2.bin, ... in order, up to the first missing one.
-    for (int i = 1; fs::is_regular_file(dir / ("data_batch_" + std::to_string(i) + ".bin")); ++i) {
-      f.train.push_back(dir / ("data_batch_" + std::to_string(i) + ".bin"));
-    }
-    if (f.train.empty()) continue;
-    if (fs::is_regular_file(dir / "batches.meta.txt")) f.meta = dir / "batches.meta.txt";
-    return f;
-  }
-  return std::nullopt;
-}
-
-std::optional<fs::path> find_idx_file(const fs::path& folder, const std::string& stem, const std::string& idx) {
-  for (const std::string sep : {"-", "."}) {
-    for (const std::string ext : {"", ".gz"}) {
-      const fs::path p = folder / (stem + sep + idx + "-ubyte" + ext);
-      if (fs::is_regular_file(p)) return p;
-    }
-  }
-  return std::nullopt;
-}
-
-std::optional<ClassificationFiles> find_idx(const fs::path& folder) {
-  const auto train_images = find_idx_file(folder, "train-images", "idx3");
-  const auto train_labels = find_idx_file(folder, "train-labels", "idx1");
-  const auto test_images = find_idx_file(folder, "t10k-images", "idx3");
-  const auto test_labels = find_idx_file(folder, "t10k-labels", "idx1");
-  if (!train_images || !train_labels || !test_images || !test_labels) return std::nullopt;
-  return ClassificationFiles{"idx", {*train_images, *train_labels}, {*test_images, *test_labels}, {}};
-}
-
 LabelledImages read_idx_pair(const fs::path& images_file, const fs::path& labels_file) {
   torch::Tensor images = read_idx(images_file);
   torch::Tensor labels = read_idx(labels_file);
@@ -65,16 +31,6 @@ LabelledImages read_idx_pair(const fs::path& images_file, const fs::path& labels
 }
 
 }  // namespace
-
-ClassificationFiles find_classification_files(const fs::path& folder) {
-  if (!fs::is_directory(folder)) throw std::runtime_error(folder.string() + ": no such folder");
-  if (auto f = find_cifar(folder)) return *f;
-  if (auto f = find_idx(folder)) return *f;
-  throw std::runtime_error(folder.string() +
-                           ": no image-classification data recognised: expected CIFAR-10 binary batches (data_batch_1.bin .. "
-                           "data_batch_5.bin and test_batch.bin, here or in cifar-10-batches-bin/) or IDX files (train-images-idx3-ubyte, "
-                           "train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, gzipped or not)");
-}
 
 ClassificationData load_classification_data(const fs::path& folder) {
   const ClassificationFiles files = find_classification_files(folder);
@@ -102,13 +58,14 @@ ClassificationData load_classification_data(const fs::path& folder) {
     }
     // MNIST and Fashion-MNIST share the file names; only the folder tells them apart, and the
     // names only label the per-class results.
+    // As classification_shape counts them: the largest label + 1 over both files.
     const int64_t classes = std::max(d.train.labels.max().item<int64_t>(), d.test.labels.max().item<int64_t>()) + 1;
     std::string lower = folder.string();
     std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (lower.find("fashion") != std::string::npos && classes <= 10) {
       d.class_names = kFashionClasses;
     } else {
-      for (int64_t c = 0; c < std::max<int64_t>(classes, 2); ++c) d.class_names.push_back(std::to_string(c));
+      for (int64_t c = 0; c < classes; ++c) d.class_names.push_back(std::to_string(c));
     }
   }
   return d;
