@@ -5,6 +5,9 @@
 
 namespace hpsearch {
 
+// hpsearch make-data balls|balls-seq --out DIR --count N --seed S: writes a ball data set.
+int run_make_data_command(int argc, char** argv);
+
 // hpsearch describe SPACE.json [--params P.json]: every layer of a network with its tensor sizes,
 // weights, parameter count and operation counts (orchestrator/describe_command.cpp).
 int run_describe_command(int argc, char** argv);

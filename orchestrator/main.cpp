@@ -36,6 +36,8 @@ constexpr const char* kUsage =
     "      run a search (under mpirun: rank 0 is the master, the other ranks are workers)\n"
     "  hpsearch summarize runs.db [--study NAME] [--top K] [--format table|json|csv]\n"
     "      show the best trials and the counts by state of a study\n"
+    "  hpsearch make-data balls|balls-seq --out DIR [--count N] [--seed S] [--threads T]\n"
+    "      write a ball data set in the seed's format (images for detect, sequences for forecast)\n"
     "  hpsearch describe SPACE.json [--params P.json] [--input CxHxW] [--outputs N] [--format table|json]\n"
     "      every layer of the network: tensor sizes, weights, parameters, multiplications, additions, maximums\n"
     "  hpsearch train SPACE.json (--params P.json | --from runs.db [--study S]) [--epochs E] [--out DIR] [--set KEY=VALUE ...]\n"
@@ -236,6 +238,7 @@ int main(int argc, char** argv) {
   // Subcommands that never talk to other ranks run without MPI.
   const std::map<std::string, int (*)(int, char**)> offline_commands = {
       {"summarize", run_summarize},
+      {"make-data", run_make_data_command},
       {"describe", run_describe_command},
       {"train", run_train_command},
   };

@@ -56,7 +56,7 @@ struct Physics {
 void step_balls(std::vector<Ball>& balls, const Physics& physics = {});
 double kinetic_energy(const std::vector<Ball>& balls);
 
-// The radius a ball is drawn with at height y: 5.0 px at the top wall to 6.1 px at the bottom
+// The radius a ball is drawn with at height y: 5.05 px at the top wall to 6.1 px at the bottom
 // (the camera looks down with a slight tilt), about 11 px across on average.
 double drawn_radius(double y);
 
