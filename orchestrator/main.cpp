@@ -1,6 +1,7 @@
 // The hpsearch command line. Thin: each subcommand parses its options and calls a library.
 //
 //   hpsearch SPACE.json [--db runs.db] [--trials T] [--study NAME] [--seed S] [--set KEY=VALUE ...]
+//   hpsearch resume runs.db [--study NAME] [--trials T] [--retries N]
 //   hpsearch summarize runs.db [--study NAME] [--top K] [--format table|json|csv]
 //
 // Exit codes: 0 done, 2 a user's mistake (message names the file and the field), 1 anything else.
@@ -8,6 +9,7 @@
 
 #include <boost/program_options.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <map>
 #include <random>
@@ -16,6 +18,7 @@
 #include "orchestrator/master.hpp"
 #include "orchestrator/mpi_worker_pool.hpp"
 #include "orchestrator/sqlite_storage.hpp"
+#include "orchestrator/stop_signals.hpp"
 #include "orchestrator/study_spec.hpp"
 #include "orchestrator/summary.hpp"
 #include "search/errors.hpp"
@@ -32,8 +35,10 @@ namespace {
 constexpr const char* kUsage =
     "usage:\n"
     "  hpsearch SPACE.json [--db runs.db] [--trials T] [--study NAME] [--seed S] [--set KEY=VALUE ...]\n"
-    "                      [--progress auto|live|plain|none]\n"
+    "                      [--retries N] [--progress auto|live|plain|none] [--heartbeat-timeout S] [--stop-timeout S]\n"
     "      run a search (under mpirun: rank 0 is the master, the other ranks are workers)\n"
+    "  hpsearch resume runs.db [--study NAME] [--trials T] [--retries N] [--progress ...]\n"
+    "      continue a study from the space stored in its database (under mpirun, as a search)\n"
     "  hpsearch summarize runs.db [--study NAME] [--top K] [--format table|json|csv]\n"
     "      show the best trials and the counts by state of a study\n"
     "  hpsearch make-data balls|balls-seq --out DIR [--count N] [--seed S] [--threads T]\n"
@@ -65,26 +70,57 @@ po::variables_map parse_command_line(int argc, char** argv, const po::options_de
 struct SearchArgs {
   std::string space_file, db = "runs.db", study, progress = "auto";
   std::vector<std::string> sets;
+  bool resume = false;  // hpsearch resume DB: the space is the one stored in the database
+  double heartbeat_timeout_s = 60, stop_timeout_s = 30;
 };
+
+// Options of both the search and `resume`.
+void add_run_options(po::options_description& options, SearchArgs& a) {
+  options.add_options()("study", po::value(&a.study), "study name")(
+      "trials", po::value<std::string>(), "number of trials of the study (overrides the space's \"trials\")")(
+      "retries", po::value<std::string>(), "times a FAIL trial runs again (overrides the space's retries.failed)")(
+      "progress", po::value(&a.progress), "auto (live on a terminal), live, plain or none")(
+      "heartbeat-timeout", po::value(&a.heartbeat_timeout_s), "seconds of silence after which a busy worker is lost (default 60; 0: never)")(
+      "stop-timeout", po::value(&a.stop_timeout_s), "after a stop signal, the longest wait in seconds for running trials (default 30)");
+}
+
+// Checks of both: shorthands turned into --set, the progress style, the time limits.
+void finish_run_args(const po::variables_map& vm, SearchArgs& a) {
+  if (vm.count("trials")) a.sets.push_back("trials=" + vm["trials"].as<std::string>());
+  if (vm.count("retries")) a.sets.push_back("retries.failed=" + vm["retries"].as<std::string>());
+  if (a.progress != "auto" && a.progress != "live" && a.progress != "plain" && a.progress != "none") {
+    throw UserError("--progress " + a.progress + ": use auto, live, plain or none");
+  }
+  if (!(a.heartbeat_timeout_s >= 0)) throw UserError("--heartbeat-timeout must be >= 0 seconds (0: never)");
+  if (!(a.stop_timeout_s >= 0)) throw UserError("--stop-timeout must be >= 0 seconds");
+}
 
 SearchArgs parse_search_args(int argc, char** argv) {
   SearchArgs a;
   po::options_description options("search options");
   options.add_options()("db", po::value(&a.db), "SQLite database file (default runs.db)")(
-      "trials", po::value<std::string>(), "number of trials of the study (overrides the space's \"trials\")")(
-      "study", po::value(&a.study), "study name (default: the space file's name without .json)")(
       "seed", po::value<std::string>(), "sampler seed (overrides sampler.seed)")(
-      "set", po::value(&a.sets)->composing(), "KEY=VALUE: override any part of the space by its dotted path")(
-      "progress", po::value(&a.progress), "auto (live on a terminal), live, plain or none");
+      "set", po::value(&a.sets)->composing(), "KEY=VALUE: override any part of the space by its dotted path");
+  add_run_options(options, a);
   const po::variables_map vm = parse_command_line(argc, argv, options, a.space_file);
   if (a.space_file.empty()) throw UserError(std::string("no space file given\n") + kUsage);
-  // --trials and --seed are shorthands for --set, applied in the same way.
-  if (vm.count("trials")) a.sets.push_back("trials=" + vm["trials"].as<std::string>());
+  // --trials, --retries and --seed are shorthands for --set, applied in the same way.
   if (vm.count("seed")) a.sets.push_back("sampler.seed=" + vm["seed"].as<std::string>());
+  finish_run_args(vm, a);
   if (a.study.empty()) a.study = std::filesystem::path(a.space_file).stem().string();
-  if (a.progress != "auto" && a.progress != "live" && a.progress != "plain" && a.progress != "none") {
-    throw UserError("--progress " + a.progress + ": use auto, live, plain or none");
-  }
+  return a;
+}
+
+// hpsearch resume DB [--study S] [--trials T] [--retries N] ...: argv[0] is "resume".
+SearchArgs parse_resume_args(int argc, char** argv) {
+  SearchArgs a;
+  a.resume = true;
+  a.db.clear();
+  po::options_description options("resume options");
+  add_run_options(options, a);
+  const po::variables_map vm = parse_command_line(argc, argv, options, a.db);
+  if (a.db.empty()) throw UserError(std::string("resume needs a database file\n") + kUsage);
+  finish_run_args(vm, a);
   return a;
 }
 
@@ -95,46 +131,86 @@ struct PreparedSearch {
   StoredStudy study;
 };
 
-PreparedSearch prepare_search(const SearchArgs& args) {
+// The parts of a study's document that may change from one run to the next; the rest must match.
+json without_run_settings(json document) {
+  document.erase("trials");
+  document.erase("retries");
+  if (!document.contains("sampler")) document["sampler"] = json{{"type", "random"}};
+  return document;
+}
+
+PreparedSearch prepare_search(SearchArgs& args) {
   std::vector<std::pair<std::string, std::string>> overrides;
   for (const auto& s : args.sets) overrides.push_back(split_assignment(s));
-  PreparedSearch p{StudySpec::load(args.space_file, overrides), nullptr, {}};
+  PreparedSearch p;
+  json document;
+  std::string where, space_file, space_text;
+  std::optional<StoredStudy> existing;
+  if (args.resume) {
+    // The space comes from the database: identify the file without writing to it first.
+    std::vector<StoredStudy> studies = SqliteStorage(args.db, SqliteStorage::Access::ReadOnly).studies();
+    std::string names;
+    for (const auto& s : studies) names += (names.empty() ? "" : ", ") + s.name;
+    if (studies.empty()) throw UserError(args.db + ": holds no study to resume");
+    if (args.study.empty()) {
+      if (studies.size() > 1) throw UserError(args.db + ": holds several studies (" + names + "); name one with --study");
+      args.study = studies.front().name;
+    }
+    for (auto& s : studies) {
+      if (s.name == args.study) existing = s;
+    }
+    if (!existing) throw UserError(args.db + ": --study " + args.study + ": no such study (it holds " + names + ")");
+    document = existing->document;
+    where = args.db + " (study '" + args.study + "')";
+    space_file = existing->space_file;
+    space_text = existing->space_text;
+    for (const auto& [key, value] : overrides) set_by_path(document, key, parse_override_value(value), "--set " + key);
+  } else {
+    const StudySpec loaded = StudySpec::load(args.space_file, overrides);
+    document = loaded.document;
+    where = space_file = args.space_file;
+    space_text = loaded.file_text;
+  }
+  p.spec = StudySpec::from_document(document, where, space_text);
   make_trainer(p.spec.trainer, p.spec.file);  // checks the trainer's settings; data loads later, on the workers
   make_sampler(p.spec.sampler, p.spec.space, p.spec.file);
 
   p.storage = std::make_unique<SqliteStorage>(args.db, SqliteStorage::Access::ReadWrite);
-  json document = p.spec.document;
-  if (auto existing = p.storage->find_study(args.study)) {
-    // Same study again: it goes on, with the seed it was given. Anything else that differs from
-    // the stored space (the number of trials aside) would mix two searches in one study.
-    if (!document["sampler"].contains("seed") && existing->document.contains("sampler")) {
-      document["sampler"]["seed"] = existing->document["sampler"].value("seed", 0);
+  // Same study again: it goes on, with the seed it was given. Anything else that differs from the
+  // stored space (the number of trials and retries aside) would mix two searches in one study.
+  auto check_same_space = [&](const StoredStudy& stored_study) {
+    if (!document["sampler"].contains("seed") && stored_study.document.contains("sampler")) {
+      document["sampler"]["seed"] = stored_study.document["sampler"].value("seed", 0);
     }
-    json stored = existing->document, asked = document;
-    stored.erase("trials");
-    asked.erase("trials");
-    if (!asked.contains("sampler")) asked["sampler"] = json{{"type", "random"}};
-    if (!stored.contains("sampler")) stored["sampler"] = json{{"type", "random"}};
-    if (stored != asked) {
-      std::string differing;
-      for (auto it = asked.begin(); it != asked.end(); ++it) {
-        if (!stored.contains(it.key()) || stored[it.key()] != it.value()) differing += (differing.empty() ? "" : ", ") + it.key();
-      }
-      for (auto it = stored.begin(); it != stored.end(); ++it) {
-        if (!asked.contains(it.key())) differing += (differing.empty() ? "" : ", ") + it.key();
-      }
-      throw UserError(args.db + ": study '" + args.study + "' was made from a different space (" + differing + " differ from " +
-                      args.space_file + "); use --study NEW_NAME or another --db to start a new study");
+    const json stored = without_run_settings(stored_study.document), asked = without_run_settings(document);
+    if (stored == asked) return;
+    std::string differing;
+    for (auto it = asked.begin(); it != asked.end(); ++it) {
+      if (!stored.contains(it.key()) || stored[it.key()] != it.value()) differing += (differing.empty() ? "" : ", ") + it.key();
     }
+    for (auto it = stored.begin(); it != stored.end(); ++it) {
+      if (!asked.contains(it.key())) differing += (differing.empty() ? "" : ", ") + it.key();
+    }
+    throw UserError(args.db + ": study '" + args.study + "' was made from a different space (" + differing + " differ from " +
+                    args.space_file + "); use --study NEW_NAME or another --db to start a new study");
+  };
+  if (!args.resume) existing = p.storage->find_study(args.study);
+  if (existing) check_same_space(*existing);
+  // From here on this search owns the study (a second search of it is refused, exit 2); taking
+  // the lock upgrades an older schema, in the same transaction.
+  p.storage->acquire_lock(args.study);
+  if (!existing && (existing = p.storage->find_study(args.study))) check_same_space(*existing);  // created meanwhile
+  if (existing) {
     document["trials"] = p.spec.trials;
     p.study = *existing;
     p.study.document = document;
+    if (document != existing->document) p.storage->update_study_document(p.study);  // more trials, other retries
   } else {
     if (!document["sampler"].is_object()) document["sampler"] = json{{"type", "random"}};
     if (!document["sampler"].contains("seed")) document["sampler"]["seed"] = std::random_device{}() & 0x7fffffff;
-    p.study = p.storage->create_study(args.study, args.space_file, p.spec.file_text, document);
+    p.study = p.storage->create_study(args.study, space_file, space_text, document);
   }
-  p.spec = StudySpec::from_document(document, args.space_file, p.spec.file_text);
+  p.spec = StudySpec::from_document(document, where, space_text);
   p.storage->open_study(p.study, p.spec.mode, p.spec.objective_metric, p.spec.space.size());
   return p;
 }
@@ -151,14 +227,20 @@ int run_search(int argc, char** argv) {
     if (length == 0) return 2;
     std::string text(static_cast<std::size_t>(length), '\0');
     MPI_Bcast(text.data(), length, MPI_CHAR, protocol::kMasterRank, MPI_COMM_WORLD);
-    run_mpi_worker(protocol::decode_study(text));
+    if (!run_mpi_worker(protocol::decode_study(text))) {
+      // Told to leave while its trainer would not return: the trial's state is on disk already,
+      // and destructors would wait for that trainer.
+      MPI_Finalize();
+      std::_Exit(0);
+    }
     return 0;
   }
 
   PreparedSearch prepared;
   SearchArgs args;
   try {
-    args = parse_search_args(argc, argv);
+    const bool resume = argc > 1 && std::string(argv[1]) == "resume";
+    args = resume ? parse_resume_args(argc - 1, argv + 1) : parse_search_args(argc, argv);
     prepared = prepare_search(args);
   } catch (...) {
     int length = 0;
@@ -166,15 +248,24 @@ int run_search(int argc, char** argv) {
     throw;
   }
   const StudySpec& spec = prepared.spec;
-  const std::string text = protocol::encode(protocol::StudyForWorkers{spec.trainer, spec.objective_metric, spec.file, spec.mode});
+  // Workers beat several times within the limit, so that one late beat does not lose them.
+  const double heartbeat_s = args.heartbeat_timeout_s > 0 ? std::min(5.0, args.heartbeat_timeout_s / 4) : 5.0;
+  const std::string text =
+      protocol::encode(protocol::StudyForWorkers{spec.trainer, spec.objective_metric, spec.file, spec.mode, heartbeat_s});
   int length = static_cast<int>(text.size());
   MPI_Bcast(&length, 1, MPI_INT, protocol::kMasterRank, MPI_COMM_WORLD);
   MPI_Bcast(const_cast<char*>(text.data()), length, MPI_CHAR, protocol::kMasterRank, MPI_COMM_WORLD);
 
   auto sampler = make_sampler(spec.sampler, spec.space, spec.file);
   std::unique_ptr<WorkerPool> pool;
-  if (size > 1) pool = std::make_unique<MpiWorkerPool>(size);
-  else pool = std::make_unique<InlineWorkerPool>(make_trainer(spec.trainer, spec.file), spec.objective_metric, spec.mode);
+  InlineWorkerPool* inline_pool = nullptr;
+  if (size > 1) {
+    pool = std::make_unique<MpiWorkerPool>(size);
+  } else {
+    auto own = std::make_unique<InlineWorkerPool>(make_trainer(spec.trainer, spec.file), spec.objective_metric, spec.mode);
+    inline_pool = own.get();
+    pool = std::move(own);
+  }
   const auto pruner = make_pruner(spec.pruner, spec.file);
 
   const std::filesystem::path db_path(args.db);
@@ -186,6 +277,10 @@ int run_search(int argc, char** argv) {
                      : args.progress == "none" ? Progress::Style::None
                                                : Progress::style_for(stderr);
   options.pruner = pruner.get();
+  options.retries_failed = spec.retries_failed;
+  options.heartbeat_timeout_s = args.heartbeat_timeout_s;
+  options.stop_timeout_s = args.stop_timeout_s;
+  options.watch_signals = true;
   const auto& history = prepared.storage->history();
   int finished = 0;
   for (const auto& t : history.trials) finished += is_finished(t.state) ? 1 : 0;
@@ -194,11 +289,20 @@ int run_search(int argc, char** argv) {
             << (size > 1 ? " MPI worker(s)" : " worker in the master process") << ", " << spec.trainer.value("type", "?")
             << " trainer on " << describe_device() << "\n";
 
+  // From here a stop signal is the master's to handle (stop_signals.hpp); before, it ends the
+  // process, which has then written nothing but the study and its lock.
+  stop_signals::install();
   Master master(*prepared.storage, *sampler, spec.space, *pool, options);
   const SearchOutcome outcome = master.run();
+  const std::string study_option = args.resume || args.study != std::filesystem::path(args.space_file).stem().string() ? " --study " + args.study : "";
   std::cerr << "hpsearch: this run finished " << outcome.complete + outcome.pruned + outcome.failed << " trials (" << outcome.complete
-            << " COMPLETE, " << outcome.pruned << " PRUNED, " << outcome.failed << " FAIL); see: hpsearch summarize " << args.db
-            << (args.study == std::filesystem::path(args.space_file).stem().string() ? "" : " --study " + args.study) << "\n";
+            << " COMPLETE, " << outcome.pruned << " PRUNED, " << outcome.failed << " FAIL" << (outcome.retried ? ", " + std::to_string(outcome.retried) + " failed attempts run again" : "")
+            << "); see: hpsearch summarize " << args.db << study_option << "\n";
+  if (outcome.stop_signal != 0) {
+    std::cerr << "hpsearch: stopped by " << stop_signals::name(outcome.stop_signal) << (outcome.stopped_at_once ? " (at once)" : "") << ": "
+              << outcome.interrupted << " trial(s) INTERRUPTED, to run again with their number and configuration; continue with: "
+              << (size > 1 ? "mpirun -np " + std::to_string(size) + " " : "") << "hpsearch resume " << args.db << " --study " << args.study << "\n";
+  }
   if (outcome.started > 0) {
     const double per_trial_us = 1e6 / outcome.started;
     std::fprintf(stderr,
@@ -210,7 +314,19 @@ int run_search(int argc, char** argv) {
                  outcome.pruner_s * per_trial_us, outcome.decisions,
                  outcome.decisions > 0 ? outcome.pruner_s * 1e6 / static_cast<double>(outcome.decisions) : 0.0);
   }
-  return 0;
+  const int code = outcome.out_of_workers ? 1 : 0;
+  if (outcome.out_of_workers) std::cerr << "hpsearch: error: every worker was lost; the remaining trials wait for a resume\n";
+  prepared.storage.reset();  // the lock is released and the database closed before any abort below
+  if (!outcome.silent_workers.empty()) {
+    // A lost worker that never spoke again cannot join MPI_Finalize, which would then never end.
+    std::cerr << "hpsearch: " << outcome.silent_workers.size() << " lost worker(s) never answered again; the database is complete, ending the job with MPI_Abort\n";
+    MPI_Abort(MPI_COMM_WORLD, code);
+  }
+  if (inline_pool && !inline_pool->wait_until_idle(std::chrono::seconds(2))) {
+    MPI_Finalize();
+    std::_Exit(code);  // the trainer would not return; its trial is INTERRUPTED on disk
+  }
+  return code;
 }
 
 int run_summarize(int argc, char** argv) {
@@ -254,7 +370,10 @@ int main(int argc, char** argv) {
     }
   }
 
-  MPI_Init(&argc, &argv);
+  // Trials run on a thread of their own in a worker while its main thread makes every MPI call
+  // (protocol.hpp): FUNNELED is the level that promises exactly that.
+  int provided = 0;
+  MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
   int code = 0;
   try {
     code = run_search(argc, argv);

@@ -1,8 +1,11 @@
 #include "orchestrator/master.hpp"
 
+#include <cstdio>
 #include <deque>
 #include <map>
+#include <set>
 
+#include "orchestrator/stop_signals.hpp"
 #include "search/errors.hpp"
 
 namespace hpsearch {
@@ -62,6 +65,8 @@ void Master::start_trial(int worker, int number) {
 
 SearchOutcome Master::run() {
   const auto& trials = storage_.history().trials;
+  // Trials a previous run left unfinished go first, in number order: RUNNING (that run died),
+  // INTERRUPTED (it was stopped), WAITING (a retry it had not started).
   std::deque<int> reruns;
   int finished_before = 0;
   for (const auto& t : trials) {
@@ -69,16 +74,61 @@ SearchOutcome Master::run() {
     else reruns.push_back(t.number);
   }
   int next_new = static_cast<int>(trials.size());
-  auto has_work = [&] { return !reruns.empty() || next_new < options_.trials; };
+  bool stopping = false;
+  auto has_work = [&] { return !stopping && (!reruns.empty() || next_new < options_.trials); };
 
   Progress progress(std::max(options_.trials, static_cast<int>(trials.size())), finished_before, storage_.history().mode, options_.progress);
   outcome_ = SearchOutcome{};
   SearchOutcome& outcome = outcome_;
   const auto started_at = Clock::now();
   std::deque<int> idle;
-  std::map<int, int> running;  // worker -> trial number
+  struct Busy {
+    int trial;
+    Clock::time_point last_heard;  // any message from the worker
+    Clock::time_point last_step;   // the trial's start, then its last STEP
+    Clock::duration longest_step{0};
+    bool stepped = false;
+  };
+  std::map<int, Busy> running;  // worker -> its trial
+  std::set<int> lost, silent;   // lost workers; those not heard from since
+  std::set<int> interrupting;   // trials stopped by the signal, until their RESULT
+  std::string stop_reason;
+  Clock::time_point stop_deadline{};
+  const auto heartbeat_limit = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options_.heartbeat_timeout_s));
+  const bool watch_heartbeats = workers_.sends_heartbeats() && options_.heartbeat_timeout_s > 0;
+  auto next_lock_refresh = Clock::now();
+  int signals_seen = 0;
 
   while (true) {
+    if (options_.watch_signals && stop_signals::count() > signals_seen) {
+      signals_seen = stop_signals::count();
+      if (!stopping) {
+        // Graceful stop: no new trial; the running ones are INTERRUPTED on disk now, so that a
+        // kill that may follow (mpirun's own SIGKILL after its SIGTERM) loses nothing, and each
+        // is told to stop at its next step.
+        stopping = true;
+        outcome.stop_signal = stop_signals::last();
+        stop_reason = std::string("interrupted by ") + stop_signals::name(outcome.stop_signal) + "; it runs again on resume";
+        std::vector<int> numbers;
+        auto wait = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options_.stop_timeout_s));
+        for (const auto& [worker, busy] : running) {
+          numbers.push_back(busy.trial);
+          interrupting.insert(busy.trial);
+          wait = std::max(wait, busy.longest_step);
+        }
+        {
+          Stopwatch timing(outcome.storage_s);
+          storage_.interrupt_trials(numbers, stop_reason);
+        }
+        stop_deadline = Clock::now() + wait;
+        std::fprintf(stderr, "\nhpsearch: %s: stopping; no new trials, %zu running trial(s) stop at their next step (at most %.0f s; a second signal stops at once)\n",
+                     stop_signals::name(outcome.stop_signal), running.size(), std::chrono::duration<double>(wait).count());
+      } else if (!outcome.stopped_at_once) {
+        outcome.stopped_at_once = true;
+        std::fprintf(stderr, "hpsearch: %s again: stopping at once\n", stop_signals::name(stop_signals::last()));
+      }
+    }
+
     while (!idle.empty() && has_work()) {
       const int worker = idle.front();
       idle.pop_front();
@@ -90,37 +140,93 @@ SearchOutcome Master::run() {
         number = next_new++;
       }
       start_trial(worker, number);
-      running[worker] = number;
+      const auto now = Clock::now();
+      running[worker] = Busy{number, now, now};
       progress.trial_started();
       ++outcome.started;
     }
     if (running.empty() && !has_work()) break;
+    if (stopping && !running.empty() && (outcome.stopped_at_once || Clock::now() >= stop_deadline)) {
+      outcome.stopped_at_once = true;
+      break;  // the trials still running stay INTERRUPTED
+    }
+    if (!stopping && running.empty() && idle.empty() && lost.size() == static_cast<std::size_t>(workers_.worker_count())) {
+      outcome.out_of_workers = true;  // every worker lost: nobody is left to run the rest
+      break;
+    }
 
     auto message = workers_.receive(std::chrono::milliseconds(100));
     if (message) {
       const auto handling_started = Clock::now();
       const double storage_before = outcome.storage_s, pruner_before = outcome.pruner_s;
+      const int worker = message->worker;
+      silent.erase(worker);
+      auto busy = running.find(worker);
+      if (busy != running.end()) busy->second.last_heard = handling_started;
       switch (message->kind) {
-        case protocol::WorkerMessage::Kind::Ready: idle.push_back(message->worker); break;
-        case protocol::WorkerMessage::Kind::Step: workers_.answer_step(message->worker, on_step(message->step)); break;
+        case protocol::WorkerMessage::Kind::Ready:
+          if (!lost.count(worker)) idle.push_back(worker);
+          break;
+        case protocol::WorkerMessage::Kind::Heartbeat: break;
+        case protocol::WorkerMessage::Kind::Step: {
+          if (busy == running.end() || busy->second.trial != message->step.trial) {
+            workers_.answer_step(worker, false);  // a lost worker's trial, already given to another
+            break;
+          }
+          Busy& b = busy->second;
+          b.longest_step = std::max(b.longest_step, handling_started - b.last_step);
+          b.last_step = handling_started;
+          b.stepped = true;
+          const bool go_on = on_step(message->step);
+          workers_.answer_step(worker, go_on && !interrupting.count(b.trial));
+          break;
+        }
         case protocol::WorkerMessage::Kind::Result: {
           const auto& r = message->result;
-          auto it = running.find(message->worker);
-          if (it == running.end() || it->second != r.trial) {
-            throw Error("worker " + std::to_string(message->worker) + " reported trial " + std::to_string(r.trial) + " it was not running");
+          if (busy == running.end() || busy->second.trial != r.trial) {
+            if (lost.count(worker)) break;  // its trial was given to another worker
+            throw Error("worker " + std::to_string(worker) + " reported trial " + std::to_string(r.trial) + " it was not running");
           }
+          running.erase(busy);
+          idle.push_back(worker);
           std::string error = r.error;
+          bool pruned_by_rule = false;
           if (auto reason = stop_reasons_.find(r.trial); reason != stop_reasons_.end()) {
             // The worker only knows that the master stopped it; the master knows why.
             if (r.state == TrialState::Pruned) error = reason->second;
+            pruned_by_rule = true;
             stop_reasons_.erase(reason);
+          }
+          if (interrupting.erase(r.trial) && r.state == TrialState::Pruned && !pruned_by_rule) {
+            // Stopped by the signal, not by the pruner: it stays INTERRUPTED, to run again.
+            progress.trial_stopped();
+            ++outcome.interrupted;
+            break;
+          }
+          if (r.state == TrialState::Fail) {
+            int failures = 0;
+            {
+              Stopwatch timing(outcome.storage_s);
+              failures = storage_.attempts_ended_as(r.trial, "FAIL") + 1;
+            }
+            if (failures <= options_.retries_failed) {
+              const std::string waiting = "attempt " + std::to_string(failures) + " failed, retry " + std::to_string(failures) + " of " +
+                                          std::to_string(options_.retries_failed) + " to come: " + error;
+              {
+                Stopwatch timing(outcome.storage_s);
+                storage_.retry_trial(r.trial, "FAIL", error, waiting);
+              }
+              reruns.push_front(r.trial);  // next (when not stopping), so that a sequential search stays deterministic
+              progress.trial_stopped();
+              ++outcome.retried;
+              break;
+            }
+            if (failures > 1) error += " (failed " + std::to_string(failures) + " times; earlier attempts in summarize --format json)";
           }
           {
             Stopwatch timing(outcome.storage_s);
             storage_.finish_trial(r.trial, r.state, r.value, error);
           }
-          running.erase(it);
-          idle.push_back(message->worker);
           progress.trial_finished(r.state, r.value, r.trial);
           if (r.state == TrialState::Complete) ++outcome.complete;
           if (r.state == TrialState::Pruned) ++outcome.pruned;
@@ -132,10 +238,43 @@ SearchOutcome Master::run() {
       outcome.messaging_s += std::chrono::duration<double>(Clock::now() - handling_started).count() - (outcome.storage_s - storage_before) -
                              (outcome.pruner_s - pruner_before);
     }
+
+    const auto now = Clock::now();
+    if (watch_heartbeats) {
+      for (auto it = running.begin(); it != running.end();) {
+        if (now - it->second.last_heard <= heartbeat_limit) {
+          ++it;
+          continue;
+        }
+        const int worker = it->first, number = it->second.trial;
+        const std::string why = "worker " + std::to_string(worker) + " sent nothing for " +
+                                std::to_string(static_cast<long long>(options_.heartbeat_timeout_s)) + " s (heartbeat limit) and is lost";
+        std::fprintf(stderr, "\nhpsearch: %s; trial %d runs again on another worker\n", why.c_str(), number);
+        lost.insert(worker);
+        silent.insert(worker);
+        outcome.lost_workers.push_back(worker);
+        if (interrupting.erase(number)) {
+          ++outcome.interrupted;  // stopping: it stays INTERRUPTED on disk
+        } else {
+          Stopwatch timing(outcome.storage_s);
+          storage_.retry_trial(number, "LOST", why, "waiting to run again: " + why);
+          reruns.push_front(number);
+        }
+        progress.trial_stopped();
+        it = running.erase(it);
+      }
+    }
+    if (now >= next_lock_refresh) {
+      Stopwatch timing(outcome.storage_s);
+      storage_.refresh_lock();
+      next_lock_refresh = now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(kLockRefreshSeconds));
+    }
     progress.tick();
   }
+  outcome.interrupted += static_cast<int>(interrupting.size());  // abandoned: INTERRUPTED on disk since the signal
   progress.finish();
   workers_.shutdown();
+  outcome.silent_workers.assign(silent.begin(), silent.end());
   outcome.wall_s = std::chrono::duration<double>(Clock::now() - started_at).count();
   return outcome;
 }

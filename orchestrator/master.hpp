@@ -1,11 +1,21 @@
 #pragma once
 // The master's loop: samples configurations, writes each trial RUNNING before handing it to an
 // idle worker, records step reports and results, and answers each step with continue/stop.
-// The protocol it follows is written in protocol.hpp.
+// The protocol it follows is written in protocol.hpp: heartbeats, lost workers and the stop by
+// signal are described there.
+//
+// Retries. A trial that FAILs while it has retries left ("retries": {"failed": N} in the space,
+// or --retries N) is run again with the same number and configuration, before any new trial:
+// the failed attempt is kept in the database's attempts table with its reason, and the trial
+// waits as WAITING (so a kill in between loses nothing). A study thus always ends with exactly
+// `trials` trials, each number once, each in one final state; only FAIL attempts count against N.
+// Trials whose worker was lost are always run again (the worker failed, not the trial; each run
+// costs a worker, so this is bounded by their number).
 #include <chrono>
 #include <filesystem>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "orchestrator/progress.hpp"
 #include "orchestrator/sqlite_storage.hpp"
@@ -21,6 +31,11 @@ struct MasterOptions {
   std::filesystem::path trial_root;    // trial k's folder is trial_root / "k"
   Progress::Style progress = Progress::Style::Plain;
   const Pruner* pruner = nullptr;      // asked after each step whether the trial goes on; null: always
+  int retries_failed = 0;              // how many times a FAIL trial is run again
+  double heartbeat_timeout_s = 60;     // a busy worker silent for longer is lost (0: never)
+  double stop_timeout_s = 30;          // after a stop signal, the longest wait for running trials
+                                       // (or their longest step, when longer)
+  bool watch_signals = false;          // stop on SIGINT/SIGTERM/SIGUSR2 (stop_signals.hpp)
 };
 
 struct SearchOutcome {
@@ -32,6 +47,14 @@ struct SearchOutcome {
   // Pruning decisions: how many were asked and the time they took (not part of messaging_s).
   long long decisions = 0;
   double pruner_s = 0;
+  // How this run ended, when not by finishing the study.
+  int stop_signal = 0;          // the first stop signal's number; 0 when none came
+  bool stopped_at_once = false; // a second signal, or the stop's time bound, ended the wait
+  int interrupted = 0;          // trials left INTERRUPTED, to be run again on resume
+  int retried = 0;              // attempts that FAILed and were run again
+  std::vector<int> lost_workers;      // workers declared lost (no heartbeat)
+  std::vector<int> silent_workers;    // of those, the ones never heard from again
+  bool out_of_workers = false;  // every worker was lost while trials remained
 };
 
 class Master {

@@ -55,6 +55,7 @@ std::optional<protocol::WorkerMessage> MpiWorkerPool::receive(std::chrono::milli
   message.worker = from;
   switch (tag) {
     case protocol::kReady: message.kind = protocol::WorkerMessage::Kind::Ready; break;
+    case protocol::kHeartbeat: message.kind = protocol::WorkerMessage::Kind::Heartbeat; break;
     case protocol::kStep:
       message.kind = protocol::WorkerMessage::Kind::Step;
       message.step = protocol::decode_step(text);

@@ -8,6 +8,7 @@ class MpiWorkerPool : public WorkerPool {
  public:
   explicit MpiWorkerPool(int world_size) : world_size_(world_size) {}
   int worker_count() const override { return world_size_ - 1; }
+  bool sends_heartbeats() const override { return true; }
   void send_trial(int worker, const protocol::TrialAssignment& trial) override;
   void answer_step(int worker, bool continue_trial) override;
   std::optional<protocol::WorkerMessage> receive(std::chrono::milliseconds wait) override;

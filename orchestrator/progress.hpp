@@ -18,6 +18,8 @@ class Progress {
            std::chrono::seconds plain_interval = std::chrono::seconds(10));
 
   void trial_started() { ++running_; }
+  // A running trial that ended without a result (retried, interrupted, its worker lost).
+  void trial_stopped() { --running_; }
   void trial_finished(TrialState state, std::optional<double> value, int number);
   // Redraws when due; cheap enough to call on every message.
   void tick();

@@ -14,14 +14,39 @@
 //                                                                   the trial RUNNING in SQLite
 //   worker -> master  STEP    {"trial", "step", "metrics"}          after each step of the trainer;
 //   master -> worker  DECISION {"continue": bool}                   the worker waits for this answer
+//   worker -> master  HEARTBEAT {"trial"}                           every heartbeat_s while a trial
+//                                                                   runs, whatever the trainer does
 //   worker -> master  RESULT  {"trial", "state", "value", "error"}  the trial ended; the worker is
 //                                                                   idle again (no READY follows)
-//   master -> worker  SHUTDOWN {}                                   the worker leaves its loop
+//   master -> worker  SHUTDOWN {}                                   the worker leaves its loop; if a
+//                                                                   trial still runs, it is abandoned
 //
 // Who waits for whom: a worker waits only for its own next TRIAL, DECISION or SHUTDOWN; the master
 // never waits for one worker: it takes whichever message comes first from any worker, so a slow
 // trial never holds the others (asynchronous dispatch). A STEP is answered before the master reads
 // anything else, so a worker waits at most one message turn for its decision.
+//
+// Inside a worker rank (worker/mpi_worker.cpp) the trial runs on a thread of its own and the
+// rank's main thread does all the MPI calls (MPI_THREAD_FUNNELED): it relays STEP and DECISION,
+// sends the HEARTBEATs, and keeps listening to the master while the trainer computes.
+//
+// Heartbeat. The master counts a busy worker as alive while any message comes from it at least
+// every heartbeat_timeout_s (default 60 s; workers send every heartbeat_s = min(5 s, a quarter of
+// it)). A silent worker is LOST: its trial is kept as an attempt ended LOST and goes back to
+// WAITING, to run again first, with its number and configuration, on another worker; the lost
+// worker is never given a trial again. If it speaks again later, its STEPs are answered "stop" and
+// its RESULT is dropped. At the end, a lost worker that never spoke again cannot take part in
+// MPI_Finalize, so the master ends the job with MPI_Abort once the database is complete.
+//
+// Stop by signal (orchestrator/stop_signals.hpp). On the first SIGINT/SIGTERM/SIGUSR2 the master
+// sends no more TRIALs, writes every running trial INTERRUPTED at once (a kill that follows loses
+// nothing), and answers every STEP with {"continue": false}; the worker's trainer returns (LibTorch
+// trainers have saved their checkpoint at the end of the epoch that reported), and its RESULT
+// keeps the trial INTERRUPTED (a PRUNED from that stop) or records it as it ended (COMPLETE, FAIL
+// that came first). The master waits for those RESULTs at most max(stop_timeout_s, the longest
+// step a running trial took), then, or at once on a second signal, sends SHUTDOWN to every worker:
+// a worker still in a trial asks the trainer to stop (StepReporter::stop_requested), waits up to
+// 2 s for it, and leaves the trial behind. Every rank then calls MPI_Finalize; exit code 0.
 //
 // End. When as many trials as asked have been started and every RESULT is in (or the search is
 // stopping), the master sends SHUTDOWN to every worker; then all ranks call MPI_Finalize.
@@ -38,6 +63,7 @@ enum Tag : int {
   kReady = 1,
   kStep = 2,
   kResult = 3,
+  kHeartbeat = 4,
   kTrial = 10,
   kDecision = 11,
   kShutdown = 12,
@@ -51,6 +77,7 @@ struct StudyForWorkers {
   std::string objective_metric;  // which reported metric is the objective
   std::string space_file;        // for messages
   ObjectiveMode mode = ObjectiveMode::Minimize;  // for the patience rule (early_stopping)
+  double heartbeat_s = 5;        // interval of the workers' HEARTBEATs while a trial runs
 };
 
 struct TrialAssignment {
@@ -74,7 +101,7 @@ struct TrialResult {
 
 // What the master receives from a worker.
 struct WorkerMessage {
-  enum class Kind { Ready, Step, Result } kind = Kind::Ready;
+  enum class Kind { Ready, Step, Result, Heartbeat } kind = Kind::Ready;
   int worker = 0;
   StepReport step;
   TrialResult result;

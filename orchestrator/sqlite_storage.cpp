@@ -3,9 +3,15 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <fstream>
 #include <limits>
+#include <random>
+#include <sstream>
 
 #include "search/errors.hpp"
 
@@ -33,7 +39,9 @@ std::vector<double> params_from_json(const json& j) {
   return out;
 }
 
-const char* const kSchema = R"sql(
+// Version 1, as the first release created it; a new file gets it and then the v2 additions, which
+// is exactly what an upgraded v1 file holds, so that both paths end with the same tables.
+const char* const kSchemaV1 = R"sql(
 CREATE TABLE IF NOT EXISTS studies (
   id INTEGER PRIMARY KEY,
   name TEXT NOT NULL UNIQUE,
@@ -64,6 +72,62 @@ CREATE TABLE IF NOT EXISTS steps (
   PRIMARY KEY (study_id, number, step)
 );
 )sql";
+
+// Version 2: attempts (retries, interrupted and lost trials) and the study lock.
+const char* const kSchemaV2Additions = R"sql(
+ALTER TABLE trials ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
+CREATE TABLE attempts (
+  study_id INTEGER NOT NULL,
+  number INTEGER NOT NULL,
+  attempt INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  error TEXT,
+  started_at REAL,
+  finished_at REAL,
+  worker INTEGER,
+  PRIMARY KEY (study_id, number, attempt)
+);
+CREATE TABLE locks (
+  study TEXT PRIMARY KEY,
+  host TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  process TEXT NOT NULL,
+  started_at REAL NOT NULL,
+  heartbeat_at REAL NOT NULL
+);
+)sql";
+
+std::string host_name() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0) return "?";
+  return name;
+}
+
+std::string read_first_line(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+// Who a process is, beyond its pid (which the kernel reuses): the boot and the process's start
+// time in clock ticks since boot (field 22 of /proc/PID/stat). Empty when /proc cannot tell.
+std::string process_identity(long long pid) {
+  const std::string stat = read_first_line("/proc/" + std::to_string(pid) + "/stat");
+  const auto close_paren = stat.rfind(')');  // the command name may hold spaces and parentheses
+  if (close_paren == std::string::npos) return "";
+  std::istringstream fields(stat.substr(close_paren + 2));
+  std::string field;
+  for (int i = 3; i <= 22 && (fields >> field); ++i) {
+  }
+  return read_first_line("/proc/sys/kernel/random/boot_id") + ":" + field;
+}
+
+std::string format_age(double seconds) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.0f s", seconds);
+  return text;
+}
 
 }  // namespace
 
@@ -180,19 +244,102 @@ SqliteStorage::SqliteStorage(const std::string& path, Access access) : path_(pat
     exec("PRAGMA synchronous=NORMAL");
     if (!has_tables) {
       exec("BEGIN IMMEDIATE");
-      exec(kSchema);
+      exec(kSchemaV1);
+      exec(kSchemaV2Additions);
       exec(("PRAGMA application_id=" + std::to_string(kApplicationId)).c_str());
       exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
       exec("COMMIT");
+      version = kSchemaVersion;
     }
   } else if (!has_tables) {
     sqlite3_close(db_);
     db_ = nullptr;
     throw UserError(path + ": an empty database with no study in it");
   }
+  schema_version_ = version;
+}
+
+void SqliteStorage::upgrade_schema() {
+  // Called inside the lock's transaction: a failure rolls the whole upgrade back.
+  if (schema_version_ < 2) exec(kSchemaV2Additions);
+  exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
+  schema_version_ = kSchemaVersion;
+}
+
+void SqliteStorage::acquire_lock(const std::string& study) {
+  const std::string host = host_name();
+  const long long pid = ::getpid();
+  const std::string me = process_identity(pid);
+  exec("BEGIN IMMEDIATE");  // one writer from here: two searches cannot both find the study free
+  const int version_before = schema_version_;
+  try {
+    if (schema_version_ < kSchemaVersion) upgrade_schema();
+    Statement q(*this, "SELECT host, pid, process, heartbeat_at FROM locks WHERE study = ?");
+    q.bind(1, study);
+    if (q.step()) {
+      const std::string holder_host = q.text(0), holder_process = q.text(2);
+      const long long holder_pid = q.integer(1);
+      const double age = now_seconds() - q.real(3);
+      // Same host: alive when that pid still runs with the same start time (a kill -9 leaves a
+      // row whose process is gone, and the resume takes the study at once). Another host: only
+      // the heartbeat can tell.
+      const std::string holder_identity = holder_process.substr(0, holder_process.find('#'));
+      const bool alive = holder_host == host ? (holder_pid != pid && !holder_identity.empty() && process_identity(holder_pid) == holder_identity)
+                                             : age < kLockStaleSeconds;
+      if (alive) {
+        q.reset();
+        throw UserError(path_ + ": study '" + study + "' is being searched by another hpsearch (host " + holder_host + ", pid " +
+                        std::to_string(holder_pid) + ", heartbeat " + format_age(age) +
+                        " ago); wait for it to end, or use another --study or --db" +
+                        (holder_host == host ? std::string()
+                                             : " (a search on another host that died is taken over once its heartbeat is " +
+                                                   format_age(kLockStaleSeconds) + " old)"));
+      }
+    }
+    Statement take(*this, "INSERT OR REPLACE INTO locks (study, host, pid, process, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)");
+    const double now = now_seconds();
+    // The process identity plus a token of this acquisition: the holder's heartbeat finds out
+    // whether the row is still its own, even against a takeover by the same process.
+    const std::string token = me + "#" + std::to_string(std::random_device{}());
+    take.bind(1, study).bind(2, host).bind(3, pid).bind(4, token).bind(5, now).bind(6, now);
+    take.run();
+    exec("COMMIT");
+    lock_token_ = token;
+  } catch (...) {
+    exec("ROLLBACK");
+    schema_version_ = version_before;
+    throw;
+  }
+  lock_study_ = study;
+}
+
+void SqliteStorage::refresh_lock() {
+  if (lock_study_.empty()) return;
+  auto& up = cached(6, "UPDATE locks SET heartbeat_at = ? WHERE study = ? AND process = ?");
+  up.bind(1, now_seconds()).bind(2, lock_study_).bind(3, lock_token_);
+  up.run();
+  if (sqlite3_changes(db_) == 0) {
+    const std::string study = lock_study_;
+    lock_study_.clear();
+    throw Error(path_ + ": the lock of study '" + study + "' was taken over by another search (this one was silent for over " +
+                format_age(kLockStaleSeconds) + "); stopping so that the two do not mix");
+  }
+}
+
+void SqliteStorage::release_lock() {
+  if (lock_study_.empty()) return;
+  Statement del(*this, "DELETE FROM locks WHERE study = ? AND process = ?");
+  del.bind(1, lock_study_).bind(2, lock_token_);
+  del.run();
+  lock_study_.clear();
 }
 
 SqliteStorage::~SqliteStorage() {
+  try {
+    release_lock();
+  } catch (const std::exception&) {
+    // A destructor must not throw; a lock left behind is taken over by the next search.
+  }
   statements_.clear();
   if (db_) sqlite3_close(db_);
 }
@@ -220,6 +367,12 @@ StoredStudy SqliteStorage::create_study(const std::string& name, const std::stri
   insert.bind(1, name).bind(2, space_file).bind(3, space_text).bind(4, document.dump()).bind(5, created);
   insert.run();
   return {sqlite3_last_insert_rowid(db_), name, space_file, space_text, document, created};
+}
+
+void SqliteStorage::update_study_document(const StoredStudy& study) {
+  Statement up(*this, "UPDATE studies SET document = ? WHERE id = ?");
+  up.bind(1, study.document.dump()).bind(2, study.id);
+  up.run();
 }
 
 void SqliteStorage::open_study(const StoredStudy& study, ObjectiveMode mode, const std::string& objective_metric,
@@ -253,19 +406,37 @@ void SqliteStorage::open_study(const StoredStudy& study, ObjectiveMode mode, con
 }
 
 void SqliteStorage::start_trial(int number, const std::vector<double>& params, const json& config, int worker) {
+  if (schema_version_ < kSchemaVersion) throw Error(path_ + ": schema " + std::to_string(schema_version_) + " is not writable before acquire_lock upgrades it");
   const auto index = static_cast<std::size_t>(number);
   const bool rerun = index < history_.trials.size();
+  // A trial whose run ended without a result (RUNNING: the search died; INTERRUPTED: a signal)
+  // starts a new attempt, and the ended one is kept. A WAITING trial (a retry) was given its new
+  // attempt number when its previous attempt ended.
+  const TrialState before = rerun ? history_.trials[index].state : TrialState::Waiting;
+  const bool new_attempt = rerun && (before == TrialState::Running || before == TrialState::Interrupted);
   auto& upsert = cached(1,
                         "INSERT INTO trials (study_id, number, state, params, config, started_at, worker) VALUES (?, ?, 'RUNNING', ?, ?, ?, ?) "
                         "ON CONFLICT (study_id, number) DO UPDATE SET state = 'RUNNING', started_at = excluded.started_at, "
-                        "worker = excluded.worker, value = NULL, finished_at = NULL, error = NULL");
+                        "worker = excluded.worker, value = NULL, finished_at = NULL, error = NULL, attempt = attempt + ?7");
   upsert.bind(1, study_id_).bind(2, number).bind(3, params_to_json(params).dump()).bind(4, config.dump()).bind(5, now_seconds()).bind(6, worker);
+  upsert.bind(7, new_attempt ? 1 : 0);
   if (!rerun) {
     upsert.run();  // one statement: its own transaction
   } else {
-    // A trial run again starts with no steps: both changes in one transaction.
+    // A trial run again starts with no steps: all changes in one transaction.
     cached(4, "BEGIN IMMEDIATE").run();
     try {
+      if (new_attempt) {
+        auto& keep = cached(7,
+                            "INSERT OR REPLACE INTO attempts (study_id, number, attempt, state, error, started_at, finished_at, worker) "
+                            "SELECT study_id, number, attempt, ?, COALESCE(NULLIF(error, ''), ?), started_at, finished_at, worker "
+                            "FROM trials WHERE study_id = ? AND number = ?");
+        keep.bind(1, std::string(before == TrialState::Interrupted ? "INTERRUPTED" : "KILLED"))
+            .bind(2, std::string("the search ended while the trial ran (killed, crashed, or its node was lost)"))
+            .bind(3, study_id_)
+            .bind(4, number);
+        keep.run();
+      }
       auto& del = cached(0, "DELETE FROM steps WHERE study_id = ? AND number = ?");
       del.bind(1, study_id_).bind(2, number);
       del.run();
@@ -290,6 +461,63 @@ void SqliteStorage::start_trial(int number, const std::vector<double>& params, c
   t.error.clear();
 }
 
+void SqliteStorage::retry_trial(int number, const std::string& ended_as, const std::string& error, const std::string& waiting_reason) {
+  exec("BEGIN IMMEDIATE");
+  try {
+    Statement keep(*this,
+                   "INSERT OR REPLACE INTO attempts (study_id, number, attempt, state, error, started_at, finished_at, worker) "
+                   "SELECT study_id, number, attempt, ?, ?, started_at, ?, worker FROM trials WHERE study_id = ? AND number = ?");
+    keep.bind(1, ended_as).bind(2, error).bind(3, now_seconds()).bind(4, study_id_).bind(5, number);
+    keep.run();
+    // The failed attempt's steps go with it: pruners must not compare with a run that is no more.
+    Statement del(*this, "DELETE FROM steps WHERE study_id = ? AND number = ?");
+    del.bind(1, study_id_).bind(2, number);
+    del.run();
+    Statement up(*this,
+                 "UPDATE trials SET state = 'WAITING', attempt = attempt + 1, value = NULL, finished_at = NULL, error = ? "
+                 "WHERE study_id = ? AND number = ?");
+    up.bind(1, waiting_reason).bind(2, study_id_).bind(3, number);
+    up.run();
+    exec("COMMIT");
+  } catch (...) {
+    exec("ROLLBACK");
+    throw;
+  }
+  TrialRecord& t = history_.trials.at(static_cast<std::size_t>(number));
+  t.state = TrialState::Waiting;
+  t.value.reset();
+  t.intermediate.clear();
+  t.error = waiting_reason;
+}
+
+void SqliteStorage::interrupt_trials(const std::vector<int>& numbers, const std::string& reason) {
+  if (numbers.empty()) return;
+  exec("BEGIN IMMEDIATE");
+  try {
+    Statement up(*this, "UPDATE trials SET state = 'INTERRUPTED', error = ?, finished_at = ? WHERE study_id = ? AND number = ?");
+    for (int number : numbers) {
+      up.bind(1, reason).bind(2, now_seconds()).bind(3, study_id_).bind(4, number);
+      up.run();
+    }
+    exec("COMMIT");
+  } catch (...) {
+    exec("ROLLBACK");
+    throw;
+  }
+  for (int number : numbers) {
+    TrialRecord& t = history_.trials.at(static_cast<std::size_t>(number));
+    t.state = TrialState::Interrupted;
+    t.error = reason;
+  }
+}
+
+int SqliteStorage::attempts_ended_as(int number, const std::string& ended_as) const {
+  if (schema_version_ < 2) return 0;
+  Statement q(*this, "SELECT count(*) FROM attempts WHERE study_id = ? AND number = ? AND state = ?");
+  q.bind(1, study_id_).bind(2, number).bind(3, ended_as);
+  return q.step() ? static_cast<int>(q.integer(0)) : 0;
+}
+
 void SqliteStorage::record_step(int number, int step, const json& metrics) {
   // A single statement is its own transaction in SQLite.
   auto& ins = cached(2, "INSERT OR REPLACE INTO steps (study_id, number, step, metrics, reported_at) VALUES (?, ?, ?, ?, ?)");
@@ -312,7 +540,10 @@ void SqliteStorage::finish_trial(int number, TrialState state, std::optional<dou
 
 std::vector<TrialDetail> SqliteStorage::trial_details(const StoredStudy& study) const {
   std::vector<TrialDetail> out;
-  Statement q(*this, "SELECT number, state, config, value, started_at, finished_at, worker, error, params FROM trials WHERE study_id = ? ORDER BY number");
+  // Version 1 files (read by summaries without an upgrade) have no attempts.
+  const bool v2 = schema_version_ >= 2;
+  Statement q(*this, v2 ? "SELECT number, state, config, value, started_at, finished_at, worker, error, params, attempt FROM trials WHERE study_id = ? ORDER BY number"
+                        : "SELECT number, state, config, value, started_at, finished_at, worker, error, params, 1 FROM trials WHERE study_id = ? ORDER BY number");
   q.bind(1, study.id);
   while (q.step()) {
     TrialDetail d;
@@ -325,7 +556,23 @@ std::vector<TrialDetail> SqliteStorage::trial_details(const StoredStudy& study) 
     d.worker = static_cast<int>(q.integer(6));
     d.error = q.text(7);
     d.params = params_from_json(json::parse(q.text(8)));
+    d.attempt = static_cast<int>(q.integer(9));
     out.push_back(std::move(d));
+  }
+  if (v2) {
+    Statement a(*this,
+                "SELECT number, attempt, state, error, started_at, finished_at, worker FROM attempts WHERE study_id = ? ORDER BY number, attempt");
+    a.bind(1, study.id);
+    std::size_t at = 0;
+    while (a.step()) {
+      const int number = static_cast<int>(a.integer(0));
+      while (at < out.size() && out[at].number < number) ++at;
+      if (at == out.size() || out[at].number != number) continue;
+      json attempt = {{"attempt", a.integer(1)}, {"state", a.text(2)}, {"error", a.text(3)}, {"worker", a.integer(6)}};
+      attempt["started_at"] = a.is_null(4) ? json(nullptr) : json(a.real(4));
+      attempt["finished_at"] = a.is_null(5) ? json(nullptr) : json(a.real(5));
+      out[at].attempts.push_back(std::move(attempt));
+    }
   }
   Statement s(*this, "SELECT number, step, metrics FROM steps WHERE study_id = ? ORDER BY number, step");
   s.bind(1, study.id);

@@ -1,15 +1,29 @@
 #pragma once
-// The study database: SQLite, one writer (the master), WAL mode, every state change in its own
-// transaction, so that a kill at any moment leaves a consistent file.
+// The study database: SQLite, one writer per study (its master), WAL mode, every state change in
+// its own transaction, so that a kill at any moment leaves a consistent file.
 //
 // Tables (schema version kSchemaVersion, kept in PRAGMA user_version; PRAGMA application_id marks
 // the file as hpsearch's):
 //   studies(id, name UNIQUE, space_file, space_text, document, created_at)
 //       document: the space file after --set overrides, with the sampler seed filled in.
-//   trials(study_id, number, state, params, config, value, started_at, finished_at, worker, error)
+//   trials(study_id, number, state, params, config, value, started_at, finished_at, worker, error, attempt)
 //       params: the sampler's internal values (JSON array, null where inactive);
-//       config: the resolved configuration the trainer received.
+//       config: the resolved configuration the trainer received;
+//       attempt: 1 for the first run of the trial, +1 each time it is run again (v2).
 //   steps(study_id, number, step, metrics, reported_at)
+//   attempts(study_id, number, attempt, state, error, started_at, finished_at, worker)      (v2)
+//       one row per earlier attempt of a trial that was run again, with how it ended: FAIL (then
+//       retried), LOST (its worker stopped answering), INTERRUPTED (a signal stopped the search),
+//       KILLED (the run died while the trial was RUNNING: kill -9, a crash, a lost node).
+//   locks(study, host, pid, process, started_at, heartbeat_at)                             (v2)
+//       process: "BOOT_ID:START_TIME#TOKEN", who the pid is (pids are reused) and which acquisition;
+//       the search that works on a study now: a second search of the same study is refused
+//       while the holder lives (same host: its pid with the same start time; another host: a
+//       heartbeat younger than kLockStaleSeconds).
+//
+// Versions: 1 (the first release) lacks trials.attempt, attempts and locks. An older file is
+// upgraded in place, in one transaction, when a search takes its lock (so a refused search
+// leaves it as it was); summaries read either version without changing it.
 //
 // The history of the open study is mirrored in memory (history()): samplers read it at memory
 // speed, and it is rebuilt from the tables alone when a search is resumed.
@@ -26,7 +40,11 @@ struct sqlite3;
 
 namespace hpsearch {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
+// A lock whose holder runs on another host is stale when its heartbeat is older than this.
+constexpr double kLockStaleSeconds = 60;
+// How often the holder refreshes its heartbeat.
+constexpr double kLockRefreshSeconds = 10;
 
 struct StoredStudy {
   long long id = 0;
@@ -47,6 +65,8 @@ struct TrialDetail {
   int worker = 0;
   std::string error;
   std::vector<nlohmann::json> steps;  // {"step": k, METRIC: v, ...}
+  int attempt = 1;                     // this is the trial's attempt-th run
+  std::vector<nlohmann::json> attempts;  // earlier attempts: {"attempt", "state", "error", "started_at", "finished_at", "worker"}
 };
 
 class SqliteStorage : public HistorySource {
@@ -64,6 +84,16 @@ class SqliteStorage : public HistorySource {
   std::optional<StoredStudy> find_study(const std::string& name) const;
   StoredStudy create_study(const std::string& name, const std::string& space_file, const std::string& space_text,
                            const nlohmann::json& document);
+  // Stores a changed document (a resumed study asked for more trials or retries).
+  void update_study_document(const StoredStudy& study);
+  int schema_version() const { return schema_version_; }
+
+  // The study lock (table locks). acquire_lock upgrades an older schema first, in the same
+  // transaction; it throws UserError naming the file, the study and the holder (host, pid, age of
+  // its heartbeat) when a live search holds the study. A lock left by a dead search is taken over.
+  void acquire_lock(const std::string& study);
+  void refresh_lock();  // heartbeat; throws Error when another search took the lock over
+  void release_lock();  // also done by the destructor
 
   // Makes `study` the open study and loads its history: `mode` and `objective_metric` say how to
   // read values, `param_count` checks the stored points against the space.
@@ -74,6 +104,14 @@ class SqliteStorage : public HistorySource {
   void start_trial(int number, const std::vector<double>& params, const nlohmann::json& config, int worker);
   void record_step(int number, int step, const nlohmann::json& metrics);
   void finish_trial(int number, TrialState state, std::optional<double> value, const std::string& error);
+  // The trial's current attempt ended without ending the trial (a failure to retry, a lost
+  // worker): the attempt is kept in `attempts` with `ended_as` and `error`, and the trial goes
+  // back to WAITING (reason `waiting_reason`) as attempt + 1, in one transaction.
+  void retry_trial(int number, const std::string& ended_as, const std::string& error, const std::string& waiting_reason);
+  // A stop by signal: every trial in `numbers` becomes INTERRUPTED with `reason`, in one transaction.
+  void interrupt_trials(const std::vector<int>& numbers, const std::string& reason);
+  // How many earlier attempts of trial `number` of the open study ended as `ended_as`.
+  int attempts_ended_as(int number, const std::string& ended_as) const;
 
   // Everything about every trial of `study`, for summaries.
   std::vector<TrialDetail> trial_details(const StoredStudy& study) const;
@@ -84,8 +122,14 @@ class SqliteStorage : public HistorySource {
   [[noreturn]] void fail(const std::string& what) const;
   Statement& cached(int slot, const char* sql);
 
+  void create_schema_v2();
+  void upgrade_schema();
+
   std::string path_;
   sqlite3* db_ = nullptr;
+  int schema_version_ = 0;
+  std::string lock_study_;  // the study whose lock this process holds; empty when none
+  std::string lock_token_;  // its row's `process` value, unique to this acquisition
   long long study_id_ = 0;
   std::string objective_metric_;
   StudyHistory history_;

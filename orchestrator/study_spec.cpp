@@ -12,7 +12,7 @@ using nlohmann::json;
 
 namespace {
 
-const char* const kTopLevelKeys[] = {"trainer", "params", "objective", "trials", "sampler", "pruner", "description"};
+const char* const kTopLevelKeys[] = {"trainer", "params", "objective", "trials", "sampler", "pruner", "retries", "description"};
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -86,7 +86,7 @@ StudySpec StudySpec::from_document(const json& document, const std::string& wher
   for (auto it = document.begin(); it != document.end(); ++it) {
     bool known = false;
     for (const char* k : kTopLevelKeys) known = known || it.key() == k;
-    if (!known) throw FileError(where, it.key(), "unknown key; a space file has trainer, params, objective, trials, sampler, pruner and description");
+    if (!known) throw FileError(where, it.key(), "unknown key; a space file has trainer, params, objective, trials, sampler, pruner, retries and description");
   }
   if (!document.contains("trainer")) throw FileError(where, "trainer", "is required, e.g. {\"type\": \"synthetic\", \"function\": \"branin\"}");
   if (!document.contains("params")) throw FileError(where, "params", "is required: the parameters to search");
@@ -117,6 +117,20 @@ StudySpec StudySpec::from_document(const json& document, const std::string& wher
       throw FileError(where, "trials", "must be a positive integer, got " + trials.dump());
     }
     spec.trials = trials.get<int>();
+  }
+  if (document.contains("retries")) {
+    const json& retries = document["retries"];
+    if (!retries.is_object()) throw FileError(where, "retries", "must be an object such as {\"failed\": 2}");
+    for (auto it = retries.begin(); it != retries.end(); ++it) {
+      if (it.key() != "failed") throw FileError(where, "retries." + it.key(), "unknown key; retries has failed (how many times a FAIL trial runs again)");
+    }
+    if (retries.contains("failed")) {
+      const json& failed = retries["failed"];
+      if (!failed.is_number_integer() || failed.get<long long>() < 0 || failed.get<long long>() > 1000) {
+        throw FileError(where, "retries.failed", "must be an integer from 0 to 1000, got " + failed.dump());
+      }
+      spec.retries_failed = failed.get<int>();
+    }
   }
   spec.sampler = document.contains("sampler") ? document["sampler"] : json{{"type", "random"}};
   spec.pruner = document.contains("pruner") ? document["pruner"] : json{{"type", "none"}};

@@ -3,7 +3,7 @@
 // checked as a whole before anything is written.
 //
 // Top-level keys of a space file: trainer (required), params (required), objective, trials,
-// sampler, pruner, description. Any other key is an error naming the file and the key.
+// sampler, pruner, retries, description. Any other key is an error naming the file and the key.
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,6 +23,7 @@ struct StudySpec {
   std::string objective_metric = "value";
   ObjectiveMode mode = ObjectiveMode::Minimize;
   int trials = 100;
+  int retries_failed = 0;         // document["retries"]["failed"]: runs again of a FAIL trial
   nlohmann::json sampler;         // document["sampler"], {"type": "random"} by default
   nlohmann::json pruner;          // document["pruner"], {"type": "none"} by default (search/pruners/)
   SearchSpace space;

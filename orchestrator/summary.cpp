@@ -32,7 +32,9 @@ json trial_json(const TrialDetail& t) {
           {"duration_s", duration ? json(*duration) : json(nullptr)},
           {"steps", t.steps},
           {"error", t.error.empty() ? json(nullptr) : json(t.error)},
-          {"worker", t.worker}};
+          {"worker", t.worker},
+          {"attempt", t.attempt},      // 1 unless the trial ran again (retry, lost worker, resume)
+          {"attempts", t.attempts}};   // the earlier attempts and how each ended
 }
 
 std::string compact(const json& value, std::size_t width) {
@@ -93,7 +95,7 @@ void summarize(const SummaryOptions& options, std::ostream& out) {
   const TrialDetail* best = (!ranked.empty() && ranked.front()->state == TrialState::Complete && ranked.front()->value) ? ranked.front() : nullptr;
 
   std::map<std::string, int> counts;
-  for (const char* s : {"COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING"}) counts[s] = 0;
+  for (const char* s : {"COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING", "INTERRUPTED"}) counts[s] = 0;
   for (const auto& t : trials) ++counts[to_string(t.state)];
 
   if (options.format == "json") {
@@ -136,7 +138,7 @@ void summarize(const SummaryOptions& options, std::ostream& out) {
       << spec.trainer.value("type", "?") << " trainer, " << spec.sampler.value("type", "random") << " sampler)\n";
   out << "objective: " << spec.objective_metric << " (" << (minimize ? "min" : "max") << "), " << spec.trials << " trials asked: ";
   bool first = true;
-  for (const char* s : {"COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING"}) {
+  for (const char* s : {"COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING", "INTERRUPTED"}) {
     out << (first ? "" : ", ") << counts[s] << " " << s;
     first = false;
   }

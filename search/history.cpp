@@ -11,12 +11,14 @@ const char* to_string(TrialState state) {
     case TrialState::Complete: return "COMPLETE";
     case TrialState::Pruned: return "PRUNED";
     case TrialState::Fail: return "FAIL";
+    case TrialState::Interrupted: return "INTERRUPTED";
   }
   return "?";
 }
 
 TrialState trial_state_from_string(const std::string& text) {
-  for (TrialState s : {TrialState::Waiting, TrialState::Running, TrialState::Complete, TrialState::Pruned, TrialState::Fail}) {
+  for (TrialState s : {TrialState::Waiting, TrialState::Running, TrialState::Complete, TrialState::Pruned, TrialState::Fail,
+                       TrialState::Interrupted}) {
     if (text == to_string(s)) return s;
   }
   throw Error("unknown trial state '" + text + "'");

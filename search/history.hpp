@@ -12,7 +12,9 @@
 
 namespace hpsearch {
 
-enum class TrialState { Waiting, Running, Complete, Pruned, Fail };
+// INTERRUPTED: the search was stopped (a signal) while the trial ran; like RUNNING and WAITING it
+// is not finished, and the next run of the study runs it again with its number and configuration.
+enum class TrialState { Waiting, Running, Complete, Pruned, Fail, Interrupted };
 const char* to_string(TrialState state);      // "WAITING", "RUNNING", ...
 TrialState trial_state_from_string(const std::string& text);  // throws Error on unknown text
 inline bool is_finished(TrialState s) { return s == TrialState::Complete || s == TrialState::Pruned || s == TrialState::Fail; }

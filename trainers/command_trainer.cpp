@@ -210,6 +210,12 @@ double CommandTrainer::run(const TrialContext& trial, StepReporter& reporter) {
       child.signal_group(SIGKILL);
     }
     if (kill_at && now >= *kill_at) child.signal_group(SIGKILL);
+    if (!stopped_by_master && reporter.stop_requested()) {
+      // The search ends now: the program gets SIGTERM (to save what it can) as when pruned.
+      stopped_by_master = true;
+      child.signal_group(SIGTERM);
+      kill_at = now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(kTermGraceSeconds));
+    }
     pollfd fds[2] = {{child.stdout_fd(), POLLIN, 0}, {child.stderr_fd(), POLLIN, 0}};
     const int ready = poll(fds, 2, 200);
     if (ready < 0 && errno != EINTR) throw Error(std::string("poll: ") + std::strerror(errno));

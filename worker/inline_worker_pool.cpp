@@ -51,12 +51,18 @@ void InlineWorkerPool::worker_loop() {
       if (shutting_down_) return;
       trial = std::move(*next_trial_);
       next_trial_.reset();
+      busy_ = true;
     }
     protocol::WorkerMessage message;
     message.kind = protocol::WorkerMessage::Kind::Result;
     message.worker = kInlineWorker;
-    message.result = run_trial(*trainer_, trial, objective_metric_, channel, mode_);
-    post(std::move(message));
+    message.result = run_trial(*trainer_, trial, objective_metric_, channel, mode_, &cancel_);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      busy_ = false;
+      to_master_.push_back(std::move(message));
+    }
+    changed_.notify_all();
   }
 }
 
@@ -88,8 +94,14 @@ void InlineWorkerPool::shutdown() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     shutting_down_ = true;
+    cancel_ = true;
   }
   changed_.notify_all();
+}
+
+bool InlineWorkerPool::wait_until_idle(std::chrono::milliseconds wait) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  return changed_.wait_for(lock, wait, [this] { return !busy_; });
 }
 
 }  // namespace hpsearch

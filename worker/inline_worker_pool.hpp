@@ -1,6 +1,9 @@
 #pragma once
 // A pool of one worker living in the master's process (mpirun -np 1, or no mpirun): trials run on
 // a thread of their own and talk to the master through the same messages as MPI workers.
+// A worker rank uses one too (worker/mpi_worker.cpp): its trial thread runs the trials while the
+// rank's main thread relays the messages over MPI and sends heartbeats.
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -21,7 +24,12 @@ class InlineWorkerPool : public WorkerPool {
   void send_trial(int worker, const protocol::TrialAssignment& trial) override;
   void answer_step(int worker, bool continue_trial) override;
   std::optional<protocol::WorkerMessage> receive(std::chrono::milliseconds wait) override;
+  // Ends the pool: a trial still running is asked to stop (its next report answers "stop" and
+  // StepReporter::stop_requested() turns true).
   void shutdown() override;
+  // Waits up to `wait` for the trial thread to be out of any trial; false if a trainer is still
+  // in one (then the pool must not be destroyed: its destructor would wait for that trainer).
+  bool wait_until_idle(std::chrono::milliseconds wait);
 
  private:
   void worker_loop();
@@ -36,6 +44,8 @@ class InlineWorkerPool : public WorkerPool {
   std::optional<protocol::TrialAssignment> next_trial_;
   std::optional<bool> decision_;
   bool shutting_down_ = false;
+  bool busy_ = false;  // the thread is inside a trial
+  std::atomic<bool> cancel_{false};
   std::thread thread_;
 };
 

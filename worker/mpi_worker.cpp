@@ -2,36 +2,88 @@
 
 #include <mpi.h>
 
+#include <algorithm>
+#include <memory>
+#include <optional>
+
 #include "orchestrator/mpi_worker_pool.hpp"
+#include "orchestrator/stop_signals.hpp"
 #include "search/errors.hpp"
-#include "worker/trial_runner.hpp"
+#include "worker/inline_worker_pool.hpp"
 
 namespace hpsearch {
 
 using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
 
-void run_mpi_worker(const protocol::StudyForWorkers& study) {
-  const auto trainer = make_trainer(study.trainer, study.space_file);
-  const StepChannel channel = [](const protocol::StepReport& step) {
-    mpi_send_text(protocol::kMasterRank, protocol::kStep, protocol::encode(step));
-    std::string text;
-    int from = -1;
-    while (mpi_receive_text(protocol::kMasterRank, protocol::kDecision, 1h, text, from) == 0) {
-    }
-    return nlohmann::json::parse(text).at("continue").get<bool>();
+namespace {
+
+// How long a worker told to leave mid-trial waits for its trainer to return before leaving it.
+constexpr auto kAbandonWait = 2s;
+
+}  // namespace
+
+bool run_mpi_worker(const protocol::StudyForWorkers& study) {
+  // The master decides when the search stops (stop_signals.hpp); a worker dying on mpirun's
+  // SIGTERM or a forwarded SIGUSR2 would lose its trial's report.
+  stop_signals::ignore();
+  // The trials run on the pool's thread; this thread does every MPI call (protocol.hpp), so it
+  // can send heartbeats and hear a SHUTDOWN while the trainer computes.
+  auto local = std::make_unique<InlineWorkerPool>(make_trainer(study.trainer, study.space_file), study.objective_metric, study.mode);
+  while (!local->receive(1h)) {
+  }  // its READY: the thread is up
+  const auto beat = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(study.heartbeat_s));
+
+  // Ends the rank's part while a trial runs; false when the trainer did not return in time, in
+  // which case the pool is left alive on purpose (destroying it would wait for that trainer) and
+  // the caller ends the process without running destructors.
+  auto abandon = [&] {
+    local->shutdown();
+    if (local->wait_until_idle(kAbandonWait)) return true;
+    local.release();
+    return false;
   };
 
   mpi_send_text(protocol::kMasterRank, protocol::kReady, "{}");
+  std::optional<int> trial;  // the trial that runs now
+  auto next_beat = Clock::now();
+  std::string text;
+  int from = -1;
   while (true) {
-    std::string text;
-    int from = -1;
-    const int tag = mpi_receive_text(protocol::kMasterRank, MPI_ANY_TAG, 1h, text, from);
-    if (tag == 0) continue;
-    if (tag == protocol::kShutdown) return;
-    if (tag != protocol::kTrial) throw Error("worker: unexpected message tag " + std::to_string(tag) + " from the master");
-    const auto trial = protocol::decode_trial(text);
-    const auto result = run_trial(*trainer, trial, study.objective_metric, channel, study.mode);
-    mpi_send_text(protocol::kMasterRank, protocol::kResult, protocol::encode(result));
+    if (!trial) {
+      const int tag = mpi_receive_text(protocol::kMasterRank, MPI_ANY_TAG, 1h, text, from);
+      if (tag == 0) continue;
+      if (tag == protocol::kShutdown) return true;
+      if (tag != protocol::kTrial) throw Error("worker: unexpected message tag " + std::to_string(tag) + " from the master");
+      auto assignment = protocol::decode_trial(text);
+      trial = assignment.trial;
+      local->send_trial(0, assignment);
+      next_beat = Clock::now() + beat;
+      continue;
+    }
+    const auto until_beat = std::chrono::duration_cast<std::chrono::milliseconds>(next_beat - Clock::now());
+    auto message = local->receive(std::clamp(until_beat, 0ms, 100ms));
+    if (message && message->kind == protocol::WorkerMessage::Kind::Step) {
+      mpi_send_text(protocol::kMasterRank, protocol::kStep, protocol::encode(message->step));
+      // The master answers a STEP before anything else; a SHUTDOWN may come first when it is
+      // stopping at once.
+      int tag = 0;
+      while ((tag = mpi_receive_text(protocol::kMasterRank, MPI_ANY_TAG, 1h, text, from)) == 0) {
+      }
+      if (tag == protocol::kShutdown) return abandon();
+      if (tag != protocol::kDecision) throw Error("worker: unexpected message tag " + std::to_string(tag) + " while waiting for a decision");
+      local->answer_step(0, nlohmann::json::parse(text).at("continue").get<bool>());
+    } else if (message && message->kind == protocol::WorkerMessage::Kind::Result) {
+      mpi_send_text(protocol::kMasterRank, protocol::kResult, protocol::encode(message->result));
+      trial.reset();
+      continue;
+    }
+    if (Clock::now() >= next_beat) {
+      mpi_send_text(protocol::kMasterRank, protocol::kHeartbeat, nlohmann::json{{"trial", *trial}}.dump());
+      next_beat = Clock::now() + beat;
+    }
+    // While a trial runs, the only message the master sends unasked is SHUTDOWN.
+    if (mpi_receive_text(protocol::kMasterRank, protocol::kShutdown, 0ms, text, from) != 0) return abandon();
   }
 }
 

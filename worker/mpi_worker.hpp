@@ -1,10 +1,13 @@
 #pragma once
 // A worker rank's side of protocol.hpp: announce READY, run each TRIAL it is sent, report steps
-// and wait for each DECISION, send the RESULT, until SHUTDOWN.
+// and wait for each DECISION, send HEARTBEATs while a trial runs, send the RESULT, until SHUTDOWN.
 #include "orchestrator/protocol.hpp"
 
 namespace hpsearch {
 
-void run_mpi_worker(const protocol::StudyForWorkers& study);
+// Returns true when the worker ended cleanly; false when it was told to leave while a trainer
+// that would not return was still running: the caller must then end the process with
+// std::_Exit after MPI_Finalize (destructors would wait for that trainer).
+bool run_mpi_worker(const protocol::StudyForWorkers& study);
 
 }  // namespace hpsearch

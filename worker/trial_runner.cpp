@@ -1,10 +1,20 @@
 #include "worker/trial_runner.hpp"
 
+#include <c10/util/Exception.h>
+#include <torch/cuda.h>
+
 #include <cmath>
 #include <limits>
 #include <sstream>
 
 #include "search/errors.hpp"
+
+// The caching allocator lives in c10_cuda, which only CUDA builds of LibTorch have (the CPU
+// build installs the header all the same): CMake defines HPSEARCH_WITH_CUDA when it links it.
+#if defined(HPSEARCH_WITH_CUDA) && __has_include(<c10/cuda/CUDACachingAllocator.h>)
+#include <c10/cuda/CUDACachingAllocator.h>
+#define HPSEARCH_CAN_EMPTY_CUDA_CACHE 1
+#endif
 
 namespace hpsearch {
 
@@ -20,14 +30,22 @@ int patience_of(const nlohmann::json& config) {
   return static_cast<int>(p.get<double>());
 }
 
+bool says_out_of_memory(const std::string& message) { return message.find("out of memory") != std::string::npos; }
+
 // Sends each step to the master and applies the patience rule after the master's answer.
 class ChannelReporter : public StepReporter {
  public:
-  ChannelReporter(int trial, const StepChannel& channel, const std::string& metric, ObjectiveMode mode, int patience)
-      : trial_(trial), channel_(channel), metric_(metric), mode_(mode), patience_(patience) {}
+  ChannelReporter(int trial, const StepChannel& channel, const std::string& metric, ObjectiveMode mode, int patience,
+                  const std::atomic<bool>* cancel)
+      : trial_(trial), channel_(channel), metric_(metric), mode_(mode), patience_(patience), cancel_(cancel) {}
+  bool stop_requested() const override { return cancel_ && cancel_->load(); }
   bool report(int step, const nlohmann::json& metrics) override {
     last_step_ = step;
     if (stopped_ || early_stopped_) return false;
+    if (stop_requested()) {
+      stopped_ = true;  // the master is gone or leaving: nobody to ask
+      return false;
+    }
     stopped_ = !channel_({trial_, step, metrics});
     if (stopped_) return false;
     if (metrics.is_object() && metrics.contains(metric_) && metrics[metric_].is_number()) {
@@ -62,16 +80,17 @@ class ChannelReporter : public StepReporter {
   int last_step_ = 0, best_step_ = 0, since_best_ = 0;
   std::optional<double> best_;
   double best_loss_ = std::numeric_limits<double>::infinity();
+  const std::atomic<bool>* cancel_;
 };
 
 }  // namespace
 
 protocol::TrialResult run_trial(Trainer& trainer, const protocol::TrialAssignment& trial, const std::string& objective_metric,
-                                const StepChannel& channel, ObjectiveMode mode) {
+                                const StepChannel& channel, ObjectiveMode mode, const std::atomic<bool>* cancel) {
   protocol::TrialResult result;
   result.trial = trial.trial;
   try {
-    ChannelReporter reporter(trial.trial, channel, objective_metric, mode, patience_of(trial.config));
+    ChannelReporter reporter(trial.trial, channel, objective_metric, mode, patience_of(trial.config), cancel);
     const TrialContext context{trial.trial, trial.config, trial.trial_dir, objective_metric, mode};
     const double value = trainer.run(context, reporter);
     if (reporter.early_stopped() && reporter.best()) {
@@ -93,6 +112,10 @@ protocol::TrialResult run_trial(Trainer& trainer, const protocol::TrialAssignmen
       result.state = TrialState::Complete;
       result.value = value;
     }
+  } catch (const c10::Error& e) {
+    // LibTorch's errors (c10::OutOfMemoryError is one): the message without the C++ backtrace.
+    result.state = TrialState::Fail;
+    result.error = e.what_without_backtrace();
   } catch (const std::exception& e) {
     result.state = TrialState::Fail;
     result.error = e.what();
@@ -100,7 +123,20 @@ protocol::TrialResult run_trial(Trainer& trainer, const protocol::TrialAssignmen
     result.state = TrialState::Fail;
     result.error = "the trainer threw an exception that is not a std::exception";
   }
+  if (result.state == TrialState::Fail && says_out_of_memory(result.error)) {
+    // One reason for every version and wording, so that summaries and retries can tell it apart.
+    if (result.error.rfind("CUDA out of memory", 0) != 0) result.error = "CUDA out of memory: " + result.error;
+    release_cuda_cache();
+  }
   return result;
+}
+
+void release_cuda_cache() {
+#ifdef HPSEARCH_CAN_EMPTY_CUDA_CACHE
+  // The failed trial's tensors are gone with its stack; what the allocator still caches would
+  // otherwise stay reserved and make the next trial on this GPU fail too.
+  if (torch::cuda::is_available()) c10::cuda::CUDACachingAllocator::emptyCache();
+#endif
 }
 
 }  // namespace hpsearch

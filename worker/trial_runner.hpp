@@ -8,6 +8,13 @@
 // objective has not strictly improved (lower for "min", higher for "max") for P consecutive
 // reported steps. Such a trial ends COMPLETE with the best objective value it reported (the one a
 // checkpoint of the best epoch holds), and its `error` field says why it stopped early.
+//
+// CUDA out of memory (a c10::OutOfMemoryError in LibTorch 2.x, a c10::Error saying "CUDA out of
+// memory" in 1.13, or any exception whose message says "out of memory") is a FAIL with the reason
+// starting "CUDA out of memory" (LibTorch's message without its C++ backtrace);
+// the worker then empties the CUDA caching allocator, so that the memory the failed trial held is
+// free for the next trial on the same GPU.
+#include <atomic>
 #include <functional>
 
 #include "orchestrator/protocol.hpp"
@@ -18,7 +25,13 @@ namespace hpsearch {
 // Sends a step report and returns the master's decision (true: go on).
 using StepChannel = std::function<bool(const protocol::StepReport&)>;
 
+// `cancel`, when given and set, makes StepReporter::stop_requested() true and every later report
+// answer "stop" without asking the master (the search is ending at once); the trial ends PRUNED.
 protocol::TrialResult run_trial(Trainer& trainer, const protocol::TrialAssignment& trial, const std::string& objective_metric,
-                                const StepChannel& channel, ObjectiveMode mode = ObjectiveMode::Minimize);
+                                const StepChannel& channel, ObjectiveMode mode = ObjectiveMode::Minimize,
+                                const std::atomic<bool>* cancel = nullptr);
+
+// Frees the memory cached by LibTorch's CUDA allocator; a no-op without CUDA.
+void release_cuda_cache();
 
 }  // namespace hpsearch

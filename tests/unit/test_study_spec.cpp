@@ -34,7 +34,7 @@ TEST(StudySpec, DefaultsWhenOptionalKeysAreAbsent) {
 TEST(StudySpec, RejectsUnknownAndInvalidTopLevelKeys) {
   json d = kMinimal;
   d["sampelr"] = json::object();
-  EXPECT_EQ(error_of(d), "s.json: sampelr: unknown key; a space file has trainer, params, objective, trials, sampler, pruner and description");
+  EXPECT_EQ(error_of(d), "s.json: sampelr: unknown key; a space file has trainer, params, objective, trials, sampler, pruner, retries and description");
   d = kMinimal;
   d["objective"] = {{"metric", "acc"}, {"mode", "maximize"}};
   EXPECT_EQ(error_of(d), "s.json: objective.mode: must be \"min\" or \"max\", got \"maximize\"");
@@ -47,6 +47,18 @@ TEST(StudySpec, RejectsUnknownAndInvalidTopLevelKeys) {
   d = kMinimal;
   d["params"] = json::array();
   EXPECT_EQ(error_of(d), "s.json: params: must be an object mapping names to values or distributions");
+}
+
+TEST(StudySpec, RetriesOfFailedTrials) {
+  json d = kMinimal;
+  d["retries"] = {{"failed", 2}};
+  EXPECT_EQ(error_of(d), "no error");
+  d["retries"] = {{"failed", -1}};
+  EXPECT_EQ(error_of(d), "s.json: retries.failed: must be an integer from 0 to 1000, got -1");
+  d["retries"] = {{"failed", 1}, {"lost", 3}};
+  EXPECT_EQ(error_of(d), "s.json: retries.lost: unknown key; retries has failed (how many times a FAIL trial runs again)");
+  d["retries"] = 2;
+  EXPECT_EQ(error_of(d), "s.json: retries: must be an object such as {\"failed\": 2}");
 }
 
 TEST(StudySpec, SetOverridesAnyPartByItsDottedPath) {

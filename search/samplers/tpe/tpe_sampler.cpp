@@ -179,6 +179,7 @@ std::vector<double> TpeSampler::suggest(const StudyHistory& history, int number)
     switch (r.state) {
       case TrialState::Waiting:
       case TrialState::Running:
+      case TrialState::Interrupted:  // to be run again: pending, like a running trial
         pending.push_back(t);
         break;
       case TrialState::Complete:
