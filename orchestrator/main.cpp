@@ -289,9 +289,6 @@ int run_search(int argc, char** argv) {
             << (size > 1 ? " MPI worker(s)" : " worker in the master process") << ", " << spec.trainer.value("type", "?")
             << " trainer on " << describe_device() << "\n";
 
-  // From here a stop signal is the master's to handle (stop_signals.hpp); before, it ends the
-  // process, which has then written nothing but the study and its lock.
-  stop_signals::install();
   Master master(*prepared.storage, *sampler, spec.space, *pool, options);
   const SearchOutcome outcome = master.run();
   const std::string study_option = args.resume || args.study != std::filesystem::path(args.space_file).stem().string() ? " --study " + args.study : "";
@@ -374,6 +371,12 @@ int main(int argc, char** argv) {
   // (protocol.hpp): FUNNELED is the level that promises exactly that.
   int provided = 0;
   MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+  // Stop signals are the master's to handle, from the start (a signal while it prepares stops the
+  // search before its first trial); workers ignore them (stop_signals.hpp).
+  int world_rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
+  if (world_rank == protocol::kMasterRank) stop_signals::install();
+  else stop_signals::ignore();
   int code = 0;
   try {
     code = run_search(argc, argv);
