@@ -378,6 +378,12 @@ void ParzenEstimator::build_pruning(const EstimatorOptions& options) {
       prune_peak_ = std::max(prune_peak_, peak);
     }
   }
+  // Padding of the wide part: the first wide kernel's discrete cells (only wide kernels' cell
+  // masses are known when the wide part is summed; the padding's weight is 0 anyway).
+  for (std::size_t d = 0; d < D; ++d) {
+    if (dims_[d]->kind != ModelDim::Kind::Discrete) continue;
+    for (std::size_t at = wide; at < wide_padded_; ++at) lay_distinct_[d][at] = lay_distinct_[d][0];
+  }
   for (auto& list : wide_distinct_) {
     std::sort(list.begin(), list.end());
     list.erase(std::unique(list.begin(), list.end()), list.end());

@@ -92,6 +92,8 @@ class ParzenEstimator {
   // log density of n points (rows in point form) into out[0..n).
   void log_density(const double* points, std::size_t n, double* out) const;
 
+  // Whether log_density prunes far kernels in this fit (for tests).
+  bool prunes() const { return pruned_; }
   // Kernel parameters, for tests: weight, and per dim centre and sigma on the modelling scale.
   double kernel_weight(std::size_t i) const;
   double kernel_mu(std::size_t dim, std::size_t i) const { return mu_[dim][i]; }

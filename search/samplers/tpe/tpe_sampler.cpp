@@ -83,6 +83,8 @@ TpeSettings parse_tpe_settings(const json& settings, const std::string& file) {
       s.clip_by_trials = boolean(key, v);
     } else if (key == "consider_endpoints") {
       s.consider_endpoints = boolean(key, v);
+    } else if (key == "prune_kernels") {
+      s.prune_kernels = boolean(key, v);
     } else if (key == "multivariate") {
       s.multivariate = boolean(key, v);
     } else if (key == "group") {
@@ -99,8 +101,8 @@ TpeSettings parse_tpe_settings(const json& settings, const std::string& file) {
     } else {
       throw FileError(file, where(key),
                       "unknown setting of the tpe sampler (it takes type, seed, n_startup_trials, n_candidates, gamma, "
-                      "linear_forgetting, prior_weight, bandwidth, bandwidth_factor, magic_clip, consider_endpoints, "
-                      "multivariate, group, constant_liar, local_fraction, local_scale)");
+                      "linear_forgetting, prior_weight, bandwidth, bandwidth_factor, magic_clip, clip_by_trials, consider_endpoints, "
+                      "prune_kernels, multivariate, group, constant_liar, local_period, local_fraction, local_scale)");
     }
   }
   return s;
@@ -235,6 +237,7 @@ std::vector<double> TpeSampler::suggest(const StudyHistory& history, int number)
   options.bandwidth_factor = settings_.bandwidth_factor;
   options.magic_clip = settings_.magic_clip;
   options.consider_endpoints = settings_.consider_endpoints;
+  options.prune_far_kernels = settings_.prune_kernels;
   if (settings_.clip_by_trials) options.clip_count = ranked.size() + failed.size();
 
   Rng rng(settings_.seed, static_cast<std::uint64_t>(number), /*purpose=*/2);

@@ -51,6 +51,9 @@ struct TpeSettings {
   bool magic_clip = true;           // sigma >= range / min(100, kernels + 1)
   bool clip_by_trials = false;      // ... with kernels = all finished trials rather than the set's
   bool consider_endpoints = false;  // neighbour gaps include the distance to the domain's ends
+  // Score candidates only against the bad-set kernels that can change g(x) by more than a
+  // relative 1e-13 (bounded; see ParzenEstimator); false: against every kernel (slower).
+  bool prune_kernels = true;
   bool multivariate = true;         // joint kernels over a group (false: one estimator per parameter)
   bool group = true;                // conditional parameters grouped by their activating option
   bool constant_liar = true;        // running trials count as bad
