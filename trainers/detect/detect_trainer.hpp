@@ -22,7 +22,8 @@
 // (0.1), architecture (trainers/nn/architecture.hpp; default: the seed's best detector), seed (0),
 // time_budget_s (0: none).
 //
-// Reports, per epoch: train_loss (mean over the epoch's training batches), valid_loss,
+// Reports step 0 (the untrained network: validation metrics only), then per epoch: train_loss
+// (mean over the epoch's training batches), valid_loss,
 // colour_accuracy (share of validation images whose 3 largest logits are exactly the 3 present
 // colours), mean_iou (mean IoU of the predicted and true boxes of the present balls, in pixels),
 // centre_error_px (mean distance in pixels between predicted and true box centres of the present

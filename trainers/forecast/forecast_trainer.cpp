@@ -159,6 +159,7 @@ double ForecastTrainer::run(const TrialContext& trial, StepReporter& reporter) {
   loop.epochs = epochs;
   loop.seed = static_cast<uint64_t>(balls::config_integer(config, "seed", 0, 0));
   loop.time_budget_s = balls::config_number(config, "time_budget_s", 0, 0);
+  loop.evaluate_before_training = true;  // step 0: the untrained network, the baseline every epoch is judged against
 
   const nn::Architecture architecture =
       nn::parse_architecture(config.contains("architecture") ? config["architecture"] : default_forecast_architecture());

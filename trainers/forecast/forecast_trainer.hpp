@@ -18,7 +18,7 @@
 // architecture (default: the seed's best forecaster: tanh, dropout 0.45, 512-256-128-128), seed,
 // time_budget_s.
 //
-// Reports per epoch: train_loss, valid_loss, centre_error_px (mean distance in pixels between the
+// Reports step 0 (the untrained network), then per epoch: train_loss, valid_loss, centre_error_px (mean distance in pixels between the
 // predicted and true centres of the 3 balls at frame 19, over the validation set), parameters.
 #include <memory>
 #include <string>
