@@ -9,6 +9,7 @@
 #include "trainers/detect/detect_loss.hpp"
 #include "trainers/nn/architecture.hpp"
 #include "trainers/nn/compute_device.hpp"
+#include "trainers/nn/data_parallel.hpp"
 #include "trainers/nn/epoch_loop.hpp"
 #include "trainers/nn/model_builder.hpp"
 #include "trainers/nn/optimization.hpp"
@@ -48,8 +49,9 @@ const std::set<std::string> kConfigKeys = {"optimizer",      "optimizer_params",
 class DetectTask : public nn::EpochTask {
  public:
   DetectTask(const DetectDataOnDevice& data, torch::nn::Sequential model, std::unique_ptr<torch::optim::Optimizer> optimizer,
-             int64_t batch_size, int64_t eval_batch_size, double bce_loss_scale, json constant_metrics)
+             int64_t batch_size, int64_t eval_batch_size, double bce_loss_scale, json constant_metrics, nn::DataParallel parallel)
       : data_(data),
+        parallel_(parallel),
         model_(std::move(model)),
         optimizer_(std::move(optimizer)),
         batch_size_(batch_size),
@@ -71,19 +73,24 @@ class DetectTask : public nn::EpochTask {
     for (int64_t start = 0; start < n; start += batch_size_) {
       const int64_t size = std::min(batch_size_, n - start);
       // A last batch of one sample has no batch statistics for batch norm; it is left out.
-      if (size < 2 && start > 0) break;
-      const torch::Tensor index = order.narrow(0, start, size);
+      if (size < 2 * parallel_.size() && start > 0) break;
+      // This rank's rows of the global batch (all of it when the trial has one rank).
+      const torch::Tensor index = parallel_.shard(order.narrow(0, start, size));
       const torch::Tensor x = detect::network_input(data_.train_images.index_select(0, index));
       optimizer_->zero_grad();
       const torch::Tensor loss =
           detect::detect_loss(model_->forward(x), data_.train_presence.index_select(0, index), data_.train_boxes.index_select(0, index), bce_loss_scale_);
-      loss.backward();
+      (loss * parallel_.shard_weight(index.size(0), size)).backward();
+      parallel_.average_gradients(*model_);
       optimizer_->step();
       // Kept on the device: reading the value per batch would wait for the GPU at every step.
-      loss_sum += loss.detach() * static_cast<double>(size);
-      seen += size;
+      loss_sum += loss.detach() * static_cast<double>(index.size(0));
+      seen += index.size(0);
     }
-    return {{"train_loss", loss_sum.item<double>() / static_cast<double>(seen)}};
+    // Summed over the group: every rank reports the loss of the whole epoch.
+    const torch::Tensor totals =
+        parallel_.sum(torch::stack({loss_sum.to(torch::kFloat64), torch::full({}, static_cast<double>(seen), loss_sum.options().dtype(torch::kFloat64))})).cpu();
+    return {{"train_loss", totals[0].item<double>() / totals[1].item<double>()}};
   }
 
   json evaluate() override {
@@ -92,8 +99,10 @@ class DetectTask : public nn::EpochTask {
     // Sums of: loss * batch size, exactly right colour sets, IoU of present balls, centre error
     // of present balls, present balls. One copy to the host at the end.
     torch::Tensor sums = torch::zeros({5}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
-    for (int64_t start = 0; start < n; start += eval_batch_size_) {
-      const int64_t size = std::min(eval_batch_size_, n - start);
+    // Each rank of the group evaluates its contiguous part; the sums are added over the group.
+    const int64_t first = n * parallel_.rank() / parallel_.size(), last = n * (parallel_.rank() + 1) / parallel_.size();
+    for (int64_t start = first; start < last; start += eval_batch_size_) {
+      const int64_t size = std::min(eval_batch_size_, last - start);
       const torch::Tensor presence = data_.valid_presence.narrow(0, start, size);
       const torch::Tensor boxes = data_.valid_boxes.narrow(0, start, size);
       const torch::Tensor output = model_->forward(detect::network_input(data_.valid_images.narrow(0, start, size)));
@@ -121,7 +130,7 @@ class DetectTask : public nn::EpochTask {
                             (iou * presence).sum().to(torch::kFloat64), (centre * presence).sum().to(torch::kFloat64),
                             presence.sum().to(torch::kFloat64)});
     }
-    const torch::Tensor host = sums.cpu();
+    const torch::Tensor host = parallel_.sum(sums).cpu();
     const double* s = host.data_ptr<double>();
     json metrics = constant_metrics_;
     metrics["valid_loss"] = s[0] / static_cast<double>(n);
@@ -133,6 +142,7 @@ class DetectTask : public nn::EpochTask {
 
  private:
   const DetectDataOnDevice& data_;
+  nn::DataParallel parallel_;  // the trial's group (--gpus-per-trial); alone: every call a no-op
   torch::nn::Sequential model_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   int64_t batch_size_, eval_batch_size_;
@@ -202,7 +212,8 @@ double DetectTrainer::run(const TrialContext& trial, StepReporter& reporter) {
   model->to(d.train_images.device());
   auto optimizer = nn::make_optimizer(config, model->parameters());
   const nn::LearningRateSchedule schedule(config, epochs);
-  DetectTask task(d, model, std::move(optimizer), batch_size, eval_batch_size, bce_loss_scale, {{"parameters", cost.parameters}});
+  DetectTask task(d, model, std::move(optimizer), batch_size, eval_batch_size, bce_loss_scale, {{"parameters", cost.parameters}},
+                  nn::DataParallel(trial.group));
   return nn::run_epoch_loop(trial, reporter, task, schedule, loop);
 }
 

@@ -9,6 +9,7 @@
 #include "trainers/detect/ball_common.hpp"
 #include "trainers/nn/architecture.hpp"
 #include "trainers/nn/compute_device.hpp"
+#include "trainers/nn/data_parallel.hpp"
 #include "trainers/nn/epoch_loop.hpp"
 #include "trainers/nn/model_builder.hpp"
 #include "trainers/nn/optimization.hpp"
@@ -43,8 +44,9 @@ const std::set<std::string> kConfigKeys = {"optimizer", "optimizer_params", "sch
 class ForecastTask : public nn::EpochTask {
  public:
   ForecastTask(const ForecastDataOnDevice& data, torch::nn::Sequential model, std::unique_ptr<torch::optim::Optimizer> optimizer,
-               int64_t batch_size, int64_t eval_batch_size, json constant_metrics)
+               int64_t batch_size, int64_t eval_batch_size, json constant_metrics, nn::DataParallel parallel)
       : data_(data),
+        parallel_(parallel),
         model_(std::move(model)),
         optimizer_(std::move(optimizer)),
         batch_size_(batch_size),
@@ -62,24 +64,31 @@ class ForecastTask : public nn::EpochTask {
     int64_t seen = 0;
     for (int64_t start = 0; start < n; start += batch_size_) {
       const int64_t size = std::min(batch_size_, n - start);
-      if (size < 2 && start > 0) break;  // batch norm needs two samples
-      const torch::Tensor index = order.narrow(0, start, size);
+      if (size < 2 * parallel_.size() && start > 0) break;  // batch norm needs two samples per rank
+      // This rank's rows of the global batch (all of it when the trial has one rank).
+      const torch::Tensor index = parallel_.shard(order.narrow(0, start, size));
       optimizer_->zero_grad();
       const torch::Tensor loss = F::mse_loss(model_->forward(data_.train_inputs.index_select(0, index)), data_.train_targets.index_select(0, index));
-      loss.backward();
+      (loss * parallel_.shard_weight(index.size(0), size)).backward();
+      parallel_.average_gradients(*model_);
       optimizer_->step();
-      loss_sum += loss.detach() * static_cast<double>(size);  // on the device: no wait per batch
-      seen += size;
+      loss_sum += loss.detach() * static_cast<double>(index.size(0));  // on the device: no wait per batch
+      seen += index.size(0);
     }
-    return {{"train_loss", loss_sum.item<double>() / static_cast<double>(seen)}};
+    // Summed over the group: every rank reports the loss of the whole epoch.
+    const torch::Tensor totals =
+        parallel_.sum(torch::stack({loss_sum.to(torch::kFloat64), torch::full({}, static_cast<double>(seen), loss_sum.options().dtype(torch::kFloat64))})).cpu();
+    return {{"train_loss", totals[0].item<double>() / totals[1].item<double>()}};
   }
 
   json evaluate() override {
     const torch::Device device = data_.valid_inputs.device();
     const int64_t n = data_.valid_inputs.size(0);
     torch::Tensor sums = torch::zeros({2}, torch::TensorOptions().dtype(torch::kFloat64).device(device));  // loss * size, centre errors
-    for (int64_t start = 0; start < n; start += eval_batch_size_) {
-      const int64_t size = std::min(eval_batch_size_, n - start);
+    // Each rank of the group evaluates its contiguous part; the sums are added over the group.
+    const int64_t first = n * parallel_.rank() / parallel_.size(), last = n * (parallel_.rank() + 1) / parallel_.size();
+    for (int64_t start = first; start < last; start += eval_batch_size_) {
+      const int64_t size = std::min(eval_batch_size_, last - start);
       const torch::Tensor target = data_.valid_targets.narrow(0, start, size);
       const torch::Tensor output = model_->forward(data_.valid_inputs.narrow(0, start, size));
       const torch::Tensor loss = F::mse_loss(output, target);
@@ -88,7 +97,7 @@ class ForecastTask : public nn::EpochTask {
       const torch::Tensor dy = (p.select(2, 1) + p.select(2, 3) - t.select(2, 1) - t.select(2, 3)) * 0.5;
       sums += torch::stack({loss.to(torch::kFloat64) * static_cast<double>(size), (dx * dx + dy * dy).sqrt().sum().to(torch::kFloat64)});
     }
-    const torch::Tensor host = sums.cpu();
+    const torch::Tensor host = parallel_.sum(sums).cpu();
     json metrics = constant_metrics_;
     metrics["valid_loss"] = host[0].item<double>() / static_cast<double>(n);
     metrics["centre_error_px"] = host[1].item<double>() / static_cast<double>(3 * n);
@@ -97,6 +106,7 @@ class ForecastTask : public nn::EpochTask {
 
  private:
   const ForecastDataOnDevice& data_;
+  nn::DataParallel parallel_;  // the trial's group (--gpus-per-trial); alone: every call a no-op
   torch::nn::Sequential model_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   int64_t batch_size_, eval_batch_size_;
@@ -171,7 +181,8 @@ double ForecastTrainer::run(const TrialContext& trial, StepReporter& reporter) {
   model->to(d.train_inputs.device());
   auto optimizer = nn::make_optimizer(config, model->parameters());
   const nn::LearningRateSchedule schedule(config, epochs);
-  ForecastTask task(d, model, std::move(optimizer), batch_size, eval_batch_size, {{"parameters", cost.parameters}});
+  ForecastTask task(d, model, std::move(optimizer), batch_size, eval_batch_size, {{"parameters", cost.parameters}},
+                    nn::DataParallel(trial.group));
   return nn::run_epoch_loop(trial, reporter, task, schedule, loop);
 }
 

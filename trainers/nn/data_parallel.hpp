@@ -9,7 +9,7 @@
 //   - loss * shard_weight(...) before backward(), then average_gradients(model) before step():
 //     the averaged gradient is then the gradient of the global batch's mean loss, exactly;
 //   - metrics: sum {loss sum, correct, count} over the group with sum() before dividing.
-// Alone (no group, or a group of one) every call is a no-op and shard() returns the batch.
+// Alone (no group) every call is a no-op and shard() returns the batch.
 #include <torch/torch.h>
 
 #include "worker/communicator.hpp"
@@ -18,7 +18,9 @@ namespace hpsearch::nn {
 
 class DataParallel {
  public:
-  explicit DataParallel(Communicator* group) : group_(group != nullptr && group->size() > 1 ? group : nullptr) {}
+  // A group of one rank still makes its collective calls (NCCL's are device-local copies then):
+  // that is how `--gpus-per-trial 1` runs the NCCL path on a machine with one GPU.
+  explicit DataParallel(Communicator* group) : group_(group) {}
   bool alone() const { return group_ == nullptr; }
   int rank() const { return alone() ? 0 : group_->rank(); }
   int size() const { return alone() ? 1 : group_->size(); }
