@@ -224,6 +224,8 @@ void ParzenEstimator::fit(const std::vector<const ModelDim*>& dims, const std::v
   reset(log_other_, D, 0, 0.0);
   reset(distinct_, D, 0, 0.0);
   reset(distinct_of_, D, 0, std::size_t{0});
+  order_.resize(D);
+  sorted_.assign(D, false);
 
   for (std::size_t d = 0; d < D; ++d) {
     const ModelDim& dim = *dims_[d];
@@ -265,31 +267,23 @@ void ParzenEstimator::fit(const std::vector<const ModelDim*>& dims, const std::v
       if (dim.kind == ModelDim::Kind::Continuous) constant_[i] += -last_log_sigma - kLogSqrt2Pi - log_z_[d][i];
     }
     if (dim.kind == ModelDim::Kind::Discrete) {
-      // Order by (mu, sigma, index): the (mu, index) order of the neighbour gaps (or a new one),
-      // each run of equal centres then sorted by (sigma, index).
-      if (options.multivariate_bandwidth) sort_by_mu(d);
-      auto& order = scratch_order_;
+      // The distinct (mu, sigma) pairs, walking the kernels in (mu, index) order: each new pair
+      // is looked for among the pairs of the same centre seen so far. There are at most 4 per
+      // centre (within a run of equal centres the neighbour gaps are 0, so all share the
+      // clipped sigma but the run's ends; Scott's rule gives one sigma; plus the prior).
+      const auto& order = sorted_by_mu(d);
       const auto& sigma = sigma_[d];
-      for (std::size_t r = 0; r < order.size();) {
-        std::size_t e = r + 1;
-        while (e < order.size() && mu[order[e]] == mu[order[r]]) ++e;
-        if (e - r > 1 && !std::is_sorted(order.begin() + static_cast<std::ptrdiff_t>(r), order.begin() + static_cast<std::ptrdiff_t>(e),
-                                         [&](std::size_t a, std::size_t b) { return sigma[a] != sigma[b] ? sigma[a] < sigma[b] : a < b; })) {
-          std::sort(order.begin() + static_cast<std::ptrdiff_t>(r), order.begin() + static_cast<std::ptrdiff_t>(e),
-                    [&](std::size_t a, std::size_t b) { return sigma[a] != sigma[b] ? sigma[a] < sigma[b] : a < b; });
-        }
-        r = e;
-      }
       auto& list = distinct_[d];
       auto& of = distinct_of_[d];
       of.assign(num_kernels_, 0);
+      std::size_t run_start = 0;  // first entry of the current centre in list (in triples)
       for (std::size_t r = 0; r < order.size(); ++r) {
         const std::size_t i = order[r];
-        const std::size_t last = list.size() / 3;
-        if (last == 0 || list[3 * (last - 1)] != mu[i] || list[3 * (last - 1) + 1] != sigma_[d][i]) {
-          list.insert(list.end(), {mu[i], sigma_[d][i], log_z_[d][i]});
-        }
-        of[i] = list.size() / 3 - 1;
+        if (r == 0 || mu[i] != mu[order[r - 1]]) run_start = list.size() / 3;
+        std::size_t u = run_start;
+        while (u < list.size() / 3 && list[3 * u + 1] != sigma[i]) ++u;
+        if (u == list.size() / 3) list.insert(list.end(), {mu[i], sigma[i], log_z_[d][i]});
+        of[i] = u;
       }
     }
   }
@@ -320,8 +314,11 @@ void ParzenEstimator::build_pruning(const EstimatorOptions& options) {
   auto& sigmas = scratch_mass_;
   for (std::size_t d = 0; d < D; ++d) {
     if (dims_[d]->kind != ModelDim::Kind::Continuous) continue;
-    sigmas.assign(sigma_[d].begin(), sigma_[d].begin() + static_cast<std::ptrdiff_t>(m));
-    const std::size_t q = m * 9 / 10;
+    // On a sample of at most ~512 kernels: the choice only affects the speed, not the result.
+    const std::size_t stride = std::max<std::size_t>(1, m / 512);
+    sigmas.clear();
+    for (std::size_t i = 0; i < m; i += stride) sigmas.push_back(sigma_[d][i]);
+    const std::size_t q = sigmas.size() * 9 / 10;
     std::nth_element(sigmas.begin(), sigmas.begin() + static_cast<std::ptrdiff_t>(q), sigmas.end());
     const double s = sigmas[q];
     const auto [lo, hi] = std::minmax_element(mu_[d].begin(), mu_[d].begin() + static_cast<std::ptrdiff_t>(m));
@@ -335,48 +332,60 @@ void ParzenEstimator::build_pruning(const EstimatorOptions& options) {
   }
   if (!found) return;
   const std::size_t p = prune_dim_;
-  sort_by_mu(p);
+  const auto& order = sorted_by_mu(p);
   std::size_t wide = 0, narrow = 0;
   for (std::size_t i = 0; i < num_kernels_; ++i) (sigma_[p][i] > prune_sigma_ ? wide : narrow) += 1;
   if (wide == 0 || narrow == 0) return;  // the wide kernels' sum is the lower bound L
   wide_padded_ = (wide + kBlock - 1) / kBlock * kBlock;
   const std::size_t total = wide_padded_ + (narrow + kBlock - 1) / kBlock * kBlock;
-  lay_constant_.assign(total, kNoKernel);
-  reset(lay_mu_, D, total, 0.0);
-  reset(lay_inv_, D, total, 0.0);
-  reset(lay_bonus_, D, total, 0.0);
-  reset(lay_distinct_, D, total, std::size_t{0});
-  narrow_key_.clear();
-  prune_peak_ = kNoKernel;
-  reset(wide_distinct_, D, 0, std::size_t{0});
+  // Layout position of every kernel: wide ones, then narrow ones by centre in dimension p.
+  auto& at = scratch_bucket_;
+  at.resize(num_kernels_);
+  narrow_key_.resize(narrow);
   std::size_t next_wide = 0, next_narrow = wide_padded_;
   for (std::size_t r = 0; r < num_kernels_; ++r) {
-    const std::size_t i = scratch_order_[r];
-    const bool is_wide = sigma_[p][i] > prune_sigma_;
-    const std::size_t at = is_wide ? next_wide++ : next_narrow++;
-    lay_constant_[at] = constant_[i];
-    double peak = constant_[i];
-    for (std::size_t d = 0; d < D; ++d) {
-      switch (dims_[d]->kind) {
-        case ModelDim::Kind::Continuous:
-          lay_mu_[d][at] = mu_[d][i];
-          lay_inv_[d][at] = inv_sigma_[d][i];
-          break;
-        case ModelDim::Kind::Discrete:
-          lay_distinct_[d][at] = distinct_of_[d][i];
-          if (is_wide) wide_distinct_[d].push_back(distinct_of_[d][i]);
-          break;
-        case ModelDim::Kind::Categorical:
-          lay_mu_[d][at] = mu_[d][i];
-          lay_bonus_[d][at] = match_bonus_[d][i];
-          peak += std::max(match_bonus_[d][i], 0.0);
-          break;
+    const std::size_t i = order[r];
+    if (sigma_[p][i] > prune_sigma_) {
+      at[i] = next_wide++;
+    } else {
+      narrow_key_[next_narrow - wide_padded_] = mu_[p][i];
+      at[i] = next_narrow++;
+    }
+  }
+  // Largest constant term plus categorical bonuses among the narrow kernels.
+  auto& peak = scratch_peak_;
+  peak.assign(constant_.begin(), constant_.begin() + static_cast<std::ptrdiff_t>(num_kernels_));
+  lay_constant_.assign(total, kNoKernel);
+  lay_mu_.resize(D);
+  lay_inv_.resize(D);
+  lay_bonus_.resize(D);
+  lay_distinct_.resize(D);
+  reset(wide_distinct_, D, 0, std::size_t{0});
+  for (std::size_t i = 0; i < num_kernels_; ++i) lay_constant_[at[i]] = constant_[i];
+  for (std::size_t d = 0; d < D; ++d) {
+    const bool continuous = dims_[d]->kind == ModelDim::Kind::Continuous;
+    const bool discrete = dims_[d]->kind == ModelDim::Kind::Discrete;
+    lay_mu_[d].assign(discrete ? 0 : total, 0.0);
+    lay_inv_[d].assign(continuous ? total : 0, 0.0);
+    lay_bonus_[d].assign(continuous || discrete ? 0 : total, 0.0);
+    lay_distinct_[d].assign(discrete ? total : 0, 0);
+    if (continuous) {
+      for (std::size_t i = 0; i < num_kernels_; ++i) lay_mu_[d][at[i]] = mu_[d][i];
+      for (std::size_t i = 0; i < num_kernels_; ++i) lay_inv_[d][at[i]] = inv_sigma_[d][i];
+    } else if (discrete) {
+      for (std::size_t i = 0; i < num_kernels_; ++i) lay_distinct_[d][at[i]] = distinct_of_[d][i];
+      for (std::size_t i = 0; i < num_kernels_; ++i) {
+        if (at[i] < wide_padded_) wide_distinct_[d].push_back(distinct_of_[d][i]);
       }
+    } else {
+      for (std::size_t i = 0; i < num_kernels_; ++i) lay_mu_[d][at[i]] = mu_[d][i];
+      for (std::size_t i = 0; i < num_kernels_; ++i) lay_bonus_[d][at[i]] = match_bonus_[d][i];
+      for (std::size_t i = 0; i < num_kernels_; ++i) peak[i] += std::max(match_bonus_[d][i], 0.0);
     }
-    if (!is_wide) {
-      narrow_key_.push_back(mu_[p][i]);
-      prune_peak_ = std::max(prune_peak_, peak);
-    }
+  }
+  prune_peak_ = kNoKernel;
+  for (std::size_t i = 0; i < num_kernels_; ++i) {
+    if (at[i] >= wide_padded_) prune_peak_ = std::max(prune_peak_, peak[i]);
   }
   // Padding of the wide part: the first wide kernel's discrete cells (only wide kernels' cell
   // masses are known when the wide part is summed; the padding's weight is 0 anyway).
@@ -418,6 +427,12 @@ void ParzenEstimator::accumulate(const double* point, std::size_t from, std::siz
   }
 }
 
+const std::vector<std::size_t>& ParzenEstimator::sorted_by_mu(std::size_t d) {
+  if (!sorted_[d]) sort_by_mu(d);
+  sorted_[d] = true;
+  return order_[d];
+}
+
 void ParzenEstimator::sort_by_mu(std::size_t d) {
   // Sorting (centre, index) pairs directly is several times faster than sorting indices through
   // an indirect comparison, and gives the same order as a stable sort by centre.
@@ -429,7 +444,7 @@ void ParzenEstimator::sort_by_mu(std::size_t d) {
   const auto& mu = mu_[d];
   const std::size_t n = num_kernels_;
   auto& keyed = scratch_keyed_;
-  auto& order = scratch_order_;
+  auto& order = order_[d];
   keyed.resize(n);
   order.resize(n);
   auto less = [](const Keyed& a, const Keyed& b) { return a.key != b.key ? a.key < b.key : a.index < b.index; };
@@ -497,8 +512,7 @@ void ParzenEstimator::compute_sigmas(std::size_t d, std::size_t m, const Estimat
     // Each kernel as wide as the larger gap to its neighbours (the prior's centre included, as
     // in hyperopt and Optuna), the domain's ends counting as neighbours.
     const std::size_t count = num_kernels_;
-    sort_by_mu(d);
-    const auto& order = scratch_order_;
+    const auto& order = sorted_by_mu(d);
     for (std::size_t r = 0; r < count; ++r) {
       const std::size_t i = order[r];
       if (i >= m) continue;  // the prior keeps its own sigma

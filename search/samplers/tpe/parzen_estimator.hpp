@@ -100,7 +100,8 @@ class ParzenEstimator {
   double kernel_sigma(std::size_t dim, std::size_t i) const { return sigma_[dim][i]; }
 
  private:
-  // scratch_order_ = the kernels' indices ordered by (centre in dim d, index).
+  // The kernels' indices ordered by (centre in dim d, index), sorted once per fit.
+  const std::vector<std::size_t>& sorted_by_mu(std::size_t d);
   void sort_by_mu(std::size_t d);
   void compute_sigmas(std::size_t d, std::size_t m, const EstimatorOptions& options);
   // Far-kernel pruning for log_density, set up at the end of fit (see the .cpp).
@@ -145,12 +146,14 @@ class ParzenEstimator {
   mutable std::vector<double> scratch_acc_, scratch_mass_;
   mutable std::vector<std::size_t> scratch_cell_start_, scratch_offsets_, cell_base_;
   mutable std::vector<double> scratch_lower_;
-  std::vector<std::size_t> scratch_order_;
+  std::vector<std::vector<std::size_t>> order_;  // per dim, see sorted_by_mu
+  std::vector<bool> sorted_;
   struct Keyed {
     double key;
     std::size_t index;
   };
   std::vector<Keyed> scratch_keyed_;
+  std::vector<double> scratch_peak_;
   std::vector<std::size_t> scratch_bucket_, scratch_start_, scratch_cursor_;
 };
 
