@@ -13,6 +13,7 @@
 #include <cstring>
 #include <deque>
 #include <fstream>
+#include <limits>
 #include <optional>
 
 #include "trainers/settings.hpp"
@@ -32,6 +33,45 @@ std::string substitute(std::string text, const std::string& key, const std::stri
     text.replace(pos, key.size(), value);
   }
   return text;
+}
+
+// A stdout line as a JSON object, or a discarded value when it is not one. Python's json.dumps
+// writes NaN, Infinity and -Infinity, which JSON lacks: a diverging training reports exactly
+// those, and they must reach the worker as non-finite values (a FAIL), not vanish into the log.
+nlohmann::json parse_report(const std::string& line) {
+  nlohmann::json report = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (report.is_object() || line.find_first_of("NI") == std::string::npos) return report;
+  std::string quoted;  // the bare tokens turned into marker strings, outside JSON strings only
+  bool in_string = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (in_string) {
+      quoted += c;
+      if (c == '\\' && i + 1 < line.size()) quoted += line[++i];
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    bool replaced = false;
+    for (const char* token : {"-Infinity", "Infinity", "NaN"}) {
+      if (line.compare(i, std::strlen(token), token) == 0) {
+        quoted += std::string("\"\\u0001") + token + "\"";  // JSON strings hold no raw control characters
+        i += std::strlen(token) - 1;
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) quoted += c;
+  }
+  report = nlohmann::json::parse(quoted, nullptr, /*allow_exceptions=*/false);
+  if (!report.is_object()) return report;
+  for (auto& [key, value] : report.items()) {
+    if (!value.is_string() || value.get<std::string>().rfind("\x01", 0) != 0) continue;
+    const std::string token = value.get<std::string>().substr(1);
+    value = token == "NaN" ? std::numeric_limits<double>::quiet_NaN()
+                           : (token == "Infinity" ? 1.0 : -1.0) * std::numeric_limits<double>::infinity();
+  }
+  return report;
 }
 
 // Splits a byte stream into lines; the last partial line is kept until more bytes come.
@@ -177,7 +217,7 @@ double CommandTrainer::run(const TrialContext& trial, StepReporter& reporter) {
   LineBuffer out_lines, err_lines;
 
   auto on_stdout_line = [&](const std::string& line) {
-    nlohmann::json report = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    nlohmann::json report = parse_report(line);
     if (!report.is_object()) {
       log << line << "\n";
       return;
