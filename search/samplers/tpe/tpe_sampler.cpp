@@ -220,15 +220,21 @@ std::vector<double> TpeSampler::suggest(const StudyHistory& history, int number)
   std::nth_element(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(n_good), ranked.end());
   std::vector<std::size_t> good, bad;
   std::vector<RankKey> key_of(trials.size(), RankKey{3, 0, 0, 0});
+  // Each set in trial order (oldest first) for the forgetting weights; the history is indexed by
+  // number. Marks in history order rather than a sort of 10,000 indices.
+  std::vector<unsigned char> set_of(trials.size(), 0);  // 1 good, 2 bad
   for (std::size_t j = 0; j < ranked.size(); ++j) {
-    (j < n_good ? good : bad).push_back(ranked[j].trial);
+    set_of[ranked[j].trial] = j < n_good ? 1 : 2;
     key_of[ranked[j].trial] = ranked[j];
   }
-  bad.insert(bad.end(), failed.begin(), failed.end());
-  if (settings_.constant_liar) bad.insert(bad.end(), pending.begin(), pending.end());
-  // Trial order (oldest first) for the forgetting weights; the history is indexed by number.
-  std::sort(good.begin(), good.end());
-  std::sort(bad.begin(), bad.end());
+  for (std::size_t t : failed) set_of[t] = 2;
+  if (settings_.constant_liar) {
+    for (std::size_t t : pending) set_of[t] = 2;
+  }
+  for (std::size_t t = 0; t < trials.size(); ++t) {
+    if (set_of[t] == 1) good.push_back(t);
+    if (set_of[t] == 2) bad.push_back(t);
+  }
 
   tpe::EstimatorOptions options;
   options.prior_weight = settings_.prior_weight;
