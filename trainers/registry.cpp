@@ -10,7 +10,7 @@ namespace hpsearch {
 
 std::unique_ptr<Trainer> make_trainer(const nlohmann::json& settings, const std::string& file) {
   if (!settings.is_object() || !settings.contains("type") || !settings["type"].is_string()) {
-    throw FileError(file, "trainer", "must be an object with a \"type\": synthetic or command");
+    throw FileError(file, "trainer", "must be an object with a \"type\": synthetic, command, classify, detect or forecast");
   }
   const std::string type = settings["type"].get<std::string>();
   if (type == "synthetic") return std::make_unique<SyntheticTrainer>(settings, file);
@@ -18,7 +18,7 @@ std::unique_ptr<Trainer> make_trainer(const nlohmann::json& settings, const std:
   if (type == "classify") return std::make_unique<ClassifyTrainer>(settings, file);
   if (type == "detect") return std::make_unique<DetectTrainer>(settings, file);
   if (type == "forecast") return std::make_unique<ForecastTrainer>(settings, file);
-  throw FileError(file, "trainer.type", "unknown trainer '" + type + "'; use synthetic or command");
+  throw FileError(file, "trainer.type", "unknown trainer '" + type + "'; use synthetic, command, classify, detect or forecast");
 }
 
 }  // namespace hpsearch
