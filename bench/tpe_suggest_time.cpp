@@ -2,7 +2,8 @@
 //
 // The space repeats a block of 7 parameters (4 uniform floats, 1 log-uniform float, 1 integer,
 // 1 categorical); the history holds N random COMPLETE trials valued by a smooth function, and
-// each iteration suggests trial N with the default TPE settings (make_sampler, as a user would).
+// each iteration suggests trial N with the default TPE settings (make_sampler, as a user would);
+// BM_TpeSuggestExhaustive turns the far-kernel pruning off ("prune_kernels": false).
 //   tpe_suggest_time [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
 
@@ -53,7 +54,7 @@ StudyHistory random_history(const SearchSpace& space, int trials) {
   return history;
 }
 
-void BM_TpeSuggest(benchmark::State& state) {
+void run_suggestions(benchmark::State& state, const json& sampler_settings) {
   const int trials = static_cast<int>(state.range(0));
   const int params = static_cast<int>(state.range(1));
   const SearchSpace space = SearchSpace::parse(space_of(params / 7), "bench");
@@ -62,13 +63,20 @@ void BM_TpeSuggest(benchmark::State& state) {
   pending.number = trials;
   pending.state = TrialState::Running;
   history.trials.push_back(pending);
-  auto sampler = make_sampler(json{{"type", "tpe"}, {"seed", 1}}, space, "bench");
+  auto sampler = make_sampler(sampler_settings, space, "bench");
   for (auto _ : state) {
     std::vector<double> values = sampler->suggest(history, trials);
     benchmark::DoNotOptimize(values.data());
   }
   state.counters["trials"] = trials;
   state.counters["params"] = params;
+}
+
+void BM_TpeSuggest(benchmark::State& state) { run_suggestions(state, json{{"type", "tpe"}, {"seed", 1}}); }
+
+// The same with every candidate scored against every bad-set kernel (no far-kernel pruning).
+void BM_TpeSuggestExhaustive(benchmark::State& state) {
+  run_suggestions(state, json{{"type", "tpe"}, {"seed", 1}, {"prune_kernels", false}});
 }
 
 BENCHMARK(BM_TpeSuggest)
@@ -82,6 +90,11 @@ BENCHMARK(BM_TpeSuggest)
     ->Args({1000, 28})
     ->Args({10000, 14})
     ->Args({10000, 28})
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_TpeSuggestExhaustive)
+    ->ArgNames({"trials", "params"})
+    ->Args({1000, 7})
+    ->Args({10000, 7})
     ->Unit(benchmark::kMillisecond);
 
 }  // namespace
