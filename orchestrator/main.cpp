@@ -41,10 +41,10 @@ constexpr const char* kUsage =
     "      continue a study from the space stored in its database (under mpirun, as a search)\n"
     "  hpsearch summarize runs.db [--study NAME] [--top K] [--format table|json|csv]\n"
     "      show the best trials and the counts by state of a study\n"
-    "  hpsearch make-data balls|balls-seq --out DIR [--count N] [--seed S] [--threads T]\n"
-    "      write a ball data set in the seed's format (images for detect, sequences for forecast)\n"
     "  hpsearch describe SPACE.json [--params P.json] [--input CxHxW] [--outputs N] [--format table|json]\n"
     "      every layer of the network: tensor sizes, weights, parameters, multiplications, additions, maximums\n"
+    "  hpsearch make-data balls|balls-seq --out DIR [--count N] [--seed S] [--threads T]\n"
+    "      write a ball data set in the seed's format (images for detect, sequences for forecast)\n"
     "  hpsearch train SPACE.json (--params P.json | --from runs.db [--study S]) [--epochs E] [--out DIR] [--set KEY=VALUE ...]\n"
     "      train one configuration (a resolved one, or the best COMPLETE trial of a study) with a progress bar\n";
 
@@ -79,6 +79,7 @@ void add_run_options(po::options_description& options, SearchArgs& a) {
   options.add_options()("study", po::value(&a.study), "study name")(
       "trials", po::value<std::string>(), "number of trials of the study (overrides the space's \"trials\")")(
       "retries", po::value<std::string>(), "times a FAIL trial runs again (overrides the space's retries.failed)")(
+      "gpus-per-trial", po::value<std::string>(), "ranks (one GPU each) that train one trial together (overrides resources.gpus_per_trial)")(
       "progress", po::value(&a.progress), "auto (live on a terminal), live, plain or none")(
       "heartbeat-timeout", po::value(&a.heartbeat_timeout_s), "seconds of silence after which a busy worker is lost (default 60; 0: never)")(
       "stop-timeout", po::value(&a.stop_timeout_s), "after a stop signal, the longest wait in seconds for running trials (default 30)");
@@ -88,6 +89,7 @@ void add_run_options(po::options_description& options, SearchArgs& a) {
 void finish_run_args(const po::variables_map& vm, SearchArgs& a) {
   if (vm.count("trials")) a.sets.push_back("trials=" + vm["trials"].as<std::string>());
   if (vm.count("retries")) a.sets.push_back("retries.failed=" + vm["retries"].as<std::string>());
+  if (vm.count("gpus-per-trial")) a.sets.push_back("resources.gpus_per_trial=" + vm["gpus-per-trial"].as<std::string>());
   if (a.progress != "auto" && a.progress != "live" && a.progress != "plain" && a.progress != "none") {
     throw UserError("--progress " + a.progress + ": use auto, live, plain or none");
   }
@@ -135,11 +137,12 @@ struct PreparedSearch {
 json without_run_settings(json document) {
   document.erase("trials");
   document.erase("retries");
+  document.erase("resources");  // how many GPUs train a trial does not change what the study searches
   if (!document.contains("sampler")) document["sampler"] = json{{"type", "random"}};
   return document;
 }
 
-PreparedSearch prepare_search(SearchArgs& args) {
+PreparedSearch prepare_search(SearchArgs& args, int worker_ranks) {
   std::vector<std::pair<std::string, std::string>> overrides;
   for (const auto& s : args.sets) overrides.push_back(split_assignment(s));
   PreparedSearch p;
@@ -174,6 +177,11 @@ PreparedSearch prepare_search(SearchArgs& args) {
   p.spec = StudySpec::from_document(document, where, space_text);
   make_trainer(p.spec.trainer, p.spec.file);  // checks the trainer's settings; data loads later, on the workers
   make_sampler(p.spec.sampler, p.spec.space, p.spec.file);
+  if (const int g = p.spec.gpus_per_trial; g > 0 && worker_ranks % g != 0) {
+    throw UserError("--gpus-per-trial " + std::to_string(g) + " (resources.gpus_per_trial of " + p.spec.file + "): the " +
+                    std::to_string(worker_ranks) + " worker ranks do not form whole groups; start 1 + a multiple of " +
+                    std::to_string(g) + " ranks (mpirun -np " + std::to_string(1 + g) + ", " + std::to_string(1 + 2 * g) + ", ...)");
+  }
 
   p.storage = std::make_unique<SqliteStorage>(args.db, SqliteStorage::Access::ReadWrite);
   // Same study again: it goes on, with the seed it was given. Anything else that differs from the
@@ -227,7 +235,9 @@ int run_search(int argc, char** argv) {
     if (length == 0) return 2;
     std::string text(static_cast<std::size_t>(length), '\0');
     MPI_Bcast(text.data(), length, MPI_CHAR, protocol::kMasterRank, MPI_COMM_WORLD);
-    if (!run_mpi_worker(protocol::decode_study(text))) {
+    const protocol::StudyForWorkers study = protocol::decode_study(text);
+    const std::unique_ptr<WorkerGroup> group = join_worker_groups(study.gpus_per_trial);  // collective, with the master
+    if (!run_mpi_worker(study, group.get())) {
       // Told to leave while its trainer would not return: the trial's state is on disk already,
       // and destructors would wait for that trainer.
       MPI_Finalize();
@@ -241,7 +251,7 @@ int run_search(int argc, char** argv) {
   try {
     const bool resume = argc > 1 && std::string(argv[1]) == "resume";
     args = resume ? parse_resume_args(argc - 1, argv + 1) : parse_search_args(argc, argv);
-    prepared = prepare_search(args);
+    prepared = prepare_search(args, size - 1);
   } catch (...) {
     int length = 0;
     MPI_Bcast(&length, 1, MPI_INT, protocol::kMasterRank, MPI_COMM_WORLD);
@@ -251,16 +261,17 @@ int run_search(int argc, char** argv) {
   // Workers beat several times within the limit, so that one late beat does not lose them.
   const double heartbeat_s = args.heartbeat_timeout_s > 0 ? std::min(5.0, args.heartbeat_timeout_s / 4) : 5.0;
   const std::string text =
-      protocol::encode(protocol::StudyForWorkers{spec.trainer, spec.objective_metric, spec.file, spec.mode, heartbeat_s});
+      protocol::encode(protocol::StudyForWorkers{spec.trainer, spec.objective_metric, spec.file, spec.mode, heartbeat_s, spec.gpus_per_trial});
   int length = static_cast<int>(text.size());
   MPI_Bcast(&length, 1, MPI_INT, protocol::kMasterRank, MPI_COMM_WORLD);
   MPI_Bcast(const_cast<char*>(text.data()), length, MPI_CHAR, protocol::kMasterRank, MPI_COMM_WORLD);
 
+  join_worker_groups(spec.gpus_per_trial);  // collective: the workers pick their GPUs and form trial groups
   auto sampler = make_sampler(spec.sampler, spec.space, spec.file);
   std::unique_ptr<WorkerPool> pool;
   InlineWorkerPool* inline_pool = nullptr;
   if (size > 1) {
-    pool = std::make_unique<MpiWorkerPool>(size);
+    pool = std::make_unique<MpiWorkerPool>(size, spec.gpus_per_trial);
   } else {
     auto own = std::make_unique<InlineWorkerPool>(make_trainer(spec.trainer, spec.file), spec.objective_metric, spec.mode);
     inline_pool = own.get();
@@ -351,8 +362,8 @@ int main(int argc, char** argv) {
   // Subcommands that never talk to other ranks run without MPI.
   const std::map<std::string, int (*)(int, char**)> offline_commands = {
       {"summarize", run_summarize},
-      {"make-data", run_make_data_command},
       {"describe", run_describe_command},
+      {"make-data", run_make_data_command},
       {"train", run_train_command},
   };
   if (const auto found = offline_commands.find(command); found != offline_commands.end()) {
@@ -367,10 +378,11 @@ int main(int argc, char** argv) {
     }
   }
 
-  // Trials run on a thread of their own in a worker while its main thread makes every MPI call
-  // (protocol.hpp): FUNNELED is the level that promises exactly that.
+  // Trials run on a thread of their own in a worker while its main thread makes the protocol's MPI
+  // calls (protocol.hpp). In a trial group on CPU tensors the trial thread also makes MPI
+  // collectives (worker/mpi_communicator.cpp) while the main thread listens: MULTIPLE.
   int provided = 0;
-  MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+  MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
   // Stop signals are the master's to handle, from the start (a signal while it prepares stops the
   // search before its first trial); workers ignore them (stop_signals.hpp).
   int world_rank = 0;

@@ -70,7 +70,7 @@ std::optional<protocol::WorkerMessage> MpiWorkerPool::receive(std::chrono::milli
 }
 
 void MpiWorkerPool::shutdown() {
-  for (int rank = 1; rank < world_size_; ++rank) mpi_send_text(rank, protocol::kShutdown, "{}");
+  for (int rank = 1; rank < world_size_; rank += stride_) mpi_send_text(rank, protocol::kShutdown, "{}");
 }
 
 }  // namespace hpsearch

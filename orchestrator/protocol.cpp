@@ -9,14 +9,14 @@ std::string encode(const StudyForWorkers& study) {
               {"objective_metric", study.objective_metric},
               {"space_file", study.space_file},
               {"mode", study.mode == ObjectiveMode::Maximize ? "max" : "min"},
-              {"heartbeat_s", study.heartbeat_s}}
+              {"heartbeat_s", study.heartbeat_s}, {"gpus_per_trial", study.gpus_per_trial}}
       .dump();
 }
 
 StudyForWorkers decode_study(const std::string& text) {
   const json j = json::parse(text);
   return {j.at("trainer"), j.at("objective_metric").get<std::string>(), j.at("space_file").get<std::string>(),
-          j.value("mode", "min") == "max" ? ObjectiveMode::Maximize : ObjectiveMode::Minimize, j.value("heartbeat_s", 5.0)};
+          j.value("mode", "min") == "max" ? ObjectiveMode::Maximize : ObjectiveMode::Minimize, j.value("heartbeat_s", 5.0), j.value("gpus_per_trial", 0)};
 }
 
 std::string encode(const TrialAssignment& trial) {

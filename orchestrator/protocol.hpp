@@ -78,6 +78,7 @@ struct StudyForWorkers {
   std::string space_file;        // for messages
   ObjectiveMode mode = ObjectiveMode::Minimize;  // for the patience rule (early_stopping)
   double heartbeat_s = 5;        // interval of the workers' HEARTBEATs while a trial runs
+  int gpus_per_trial = 0;        // ranks per trial group (worker/worker_groups.hpp); 0 = one rank per trial, no group
 };
 
 struct TrialAssignment {

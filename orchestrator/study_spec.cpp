@@ -12,7 +12,7 @@ using nlohmann::json;
 
 namespace {
 
-const char* const kTopLevelKeys[] = {"trainer", "params", "objective", "trials", "sampler", "pruner", "retries", "description"};
+const char* const kTopLevelKeys[] = {"trainer", "params", "objective", "trials", "sampler", "pruner", "retries", "resources", "description"};
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -86,7 +86,7 @@ StudySpec StudySpec::from_document(const json& document, const std::string& wher
   for (auto it = document.begin(); it != document.end(); ++it) {
     bool known = false;
     for (const char* k : kTopLevelKeys) known = known || it.key() == k;
-    if (!known) throw FileError(where, it.key(), "unknown key; a space file has trainer, params, objective, trials, sampler, pruner, retries and description");
+    if (!known) throw FileError(where, it.key(), "unknown key; a space file has trainer, params, objective, trials, sampler, pruner, retries, resources and description");
   }
   if (!document.contains("trainer")) throw FileError(where, "trainer", "is required, e.g. {\"type\": \"synthetic\", \"function\": \"branin\"}");
   if (!document.contains("params")) throw FileError(where, "params", "is required: the parameters to search");
@@ -131,6 +131,20 @@ StudySpec StudySpec::from_document(const json& document, const std::string& wher
       }
       spec.retries_failed = failed.get<int>();
     }
+  }
+  if (document.contains("resources")) {
+    const json& resources = document["resources"];
+    if (!resources.is_object()) throw FileError(where, "resources", "must be an object such as {\"gpus_per_trial\": 2}");
+    for (auto it = resources.begin(); it != resources.end(); ++it) {
+      if (it.key() != "gpus_per_trial") {
+        throw FileError(where, "resources." + it.key(), "unknown key; resources has gpus_per_trial (ranks, one GPU each, that train one trial)");
+      }
+    }
+    const json& gpus = resources.value("gpus_per_trial", json(0));
+    if (!gpus.is_number_integer() || gpus.get<long long>() < 0 || gpus.get<long long>() > 4096) {
+      throw FileError(where, "resources.gpus_per_trial", "must be an integer from 1 to 4096 (0: one rank per trial, no group), got " + gpus.dump());
+    }
+    spec.gpus_per_trial = gpus.get<int>();
   }
   spec.sampler = document.contains("sampler") ? document["sampler"] : json{{"type", "random"}};
   spec.pruner = document.contains("pruner") ? document["pruner"] : json{{"type", "none"}};

@@ -3,7 +3,7 @@
 // checked as a whole before anything is written.
 //
 // Top-level keys of a space file: trainer (required), params (required), objective, trials,
-// sampler, pruner, retries, description. Any other key is an error naming the file and the key.
+// sampler, pruner, retries, resources, description. Any other key is an error naming the file and the key.
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,6 +24,7 @@ struct StudySpec {
   ObjectiveMode mode = ObjectiveMode::Minimize;
   int trials = 100;
   int retries_failed = 0;         // document["retries"]["failed"]: runs again of a FAIL trial
+  int gpus_per_trial = 0;         // document["resources"]["gpus_per_trial"]: ranks per trial group; 0 = no groups
   nlohmann::json sampler;         // document["sampler"], {"type": "random"} by default
   nlohmann::json pruner;          // document["pruner"], {"type": "none"} by default (search/pruners/)
   SearchSpace space;

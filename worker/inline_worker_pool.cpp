@@ -8,8 +8,8 @@ namespace {
 constexpr int kInlineWorker = 0;  // the master's own rank
 }
 
-InlineWorkerPool::InlineWorkerPool(std::unique_ptr<Trainer> trainer, std::string objective_metric, ObjectiveMode mode)
-    : trainer_(std::move(trainer)), objective_metric_(std::move(objective_metric)), mode_(mode), thread_([this] { worker_loop(); }) {}
+InlineWorkerPool::InlineWorkerPool(std::unique_ptr<Trainer> trainer, std::string objective_metric, ObjectiveMode mode, Communicator* group)
+    : trainer_(std::move(trainer)), objective_metric_(std::move(objective_metric)), mode_(mode), group_(group), thread_([this] { worker_loop(); }) {}
 
 InlineWorkerPool::~InlineWorkerPool() {
   {
@@ -56,7 +56,7 @@ void InlineWorkerPool::worker_loop() {
     protocol::WorkerMessage message;
     message.kind = protocol::WorkerMessage::Kind::Result;
     message.worker = kInlineWorker;
-    message.result = run_trial(*trainer_, trial, objective_metric_, channel, mode_, &cancel_);
+    message.result = run_trial(*trainer_, trial, objective_metric_, channel, mode_, &cancel_, group_);
     {
       std::lock_guard<std::mutex> lock(mutex_);
       busy_ = false;

@@ -17,7 +17,9 @@ namespace hpsearch {
 
 class InlineWorkerPool : public WorkerPool {
  public:
-  InlineWorkerPool(std::unique_ptr<Trainer> trainer, std::string objective_metric, ObjectiveMode mode = ObjectiveMode::Minimize);
+  // `group`: the trial group this rank leads (worker_groups.hpp), or null; not owned.
+  InlineWorkerPool(std::unique_ptr<Trainer> trainer, std::string objective_metric, ObjectiveMode mode = ObjectiveMode::Minimize,
+                   Communicator* group = nullptr);
   ~InlineWorkerPool() override;
 
   int worker_count() const override { return 1; }
@@ -38,6 +40,7 @@ class InlineWorkerPool : public WorkerPool {
   std::unique_ptr<Trainer> trainer_;
   std::string objective_metric_;
   ObjectiveMode mode_;
+  Communicator* group_;
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<protocol::WorkerMessage> to_master_;

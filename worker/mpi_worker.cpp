@@ -10,6 +10,7 @@
 #include "orchestrator/stop_signals.hpp"
 #include "search/errors.hpp"
 #include "worker/inline_worker_pool.hpp"
+#include "worker/trial_runner.hpp"
 
 namespace hpsearch {
 
@@ -21,15 +22,32 @@ namespace {
 // How long a worker told to leave mid-trial waits for its trainer to return before leaving it.
 constexpr auto kAbandonWait = 2s;
 
+// A group's rank other than its leader: trains every trial the leader relays, with the group's
+// communicator, until the leader relays an empty text. Its reports go nowhere: the trainers' epoch
+// loop gives every rank the leader's continue/stop decision.
+bool run_group_member(const protocol::StudyForWorkers& study, WorkerGroup& group) {
+  const auto trainer = make_trainer(study.trainer, study.space_file);
+  const StepChannel nowhere = [](const protocol::StepReport&) { return true; };
+  for (std::string text = receive_from_leader(group); !text.empty(); text = receive_from_leader(group)) {
+    run_trial(*trainer, protocol::decode_trial(text), study.objective_metric, nowhere, study.mode, nullptr, group.communicator.get());
+  }
+  return true;
+}
+
 }  // namespace
 
-bool run_mpi_worker(const protocol::StudyForWorkers& study) {
+bool run_mpi_worker(const protocol::StudyForWorkers& study, WorkerGroup* group) {
   // The master decides when the search stops (stop_signals.hpp); a worker dying on mpirun's
   // SIGTERM or a forwarded SIGUSR2 would lose its trial's report.
   stop_signals::ignore();
   // The trials run on the pool's thread; this thread does every MPI call (protocol.hpp), so it
   // can send heartbeats and hear a SHUTDOWN while the trainer computes.
-  auto local = std::make_unique<InlineWorkerPool>(make_trainer(study.trainer, study.space_file), study.objective_metric, study.mode);
+  if (group != nullptr && group->rank != 0) return run_group_member(study, *group);
+  auto local = std::make_unique<InlineWorkerPool>(make_trainer(study.trainer, study.space_file), study.objective_metric, study.mode,
+                                                  group != nullptr ? group->communicator.get() : nullptr);
+  auto leave_group = [&] {
+    if (group != nullptr) relay_to_group(*group, "");
+  };
   while (!local->receive(1h)) {
   }  // its READY: the thread is up
   const auto beat = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(study.heartbeat_s));
@@ -39,7 +57,10 @@ bool run_mpi_worker(const protocol::StudyForWorkers& study) {
   // the caller ends the process without running destructors.
   auto abandon = [&] {
     local->shutdown();
-    if (local->wait_until_idle(kAbandonWait)) return true;
+    if (local->wait_until_idle(kAbandonWait)) {
+      leave_group();
+      return true;
+    }
     local.release();
     return false;
   };
@@ -53,8 +74,12 @@ bool run_mpi_worker(const protocol::StudyForWorkers& study) {
     if (!trial) {
       const int tag = mpi_receive_text(protocol::kMasterRank, MPI_ANY_TAG, 1h, text, from);
       if (tag == 0) continue;
-      if (tag == protocol::kShutdown) return true;
+      if (tag == protocol::kShutdown) {
+        leave_group();
+        return true;
+      }
       if (tag != protocol::kTrial) throw Error("worker: unexpected message tag " + std::to_string(tag) + " from the master");
+      if (group != nullptr) relay_to_group(*group, text);
       auto assignment = protocol::decode_trial(text);
       trial = assignment.trial;
       local->send_trial(0, assignment);

@@ -86,12 +86,13 @@ class ChannelReporter : public StepReporter {
 }  // namespace
 
 protocol::TrialResult run_trial(Trainer& trainer, const protocol::TrialAssignment& trial, const std::string& objective_metric,
-                                const StepChannel& channel, ObjectiveMode mode, const std::atomic<bool>* cancel) {
+                                const StepChannel& channel, ObjectiveMode mode, const std::atomic<bool>* cancel,
+                                Communicator* group) {
   protocol::TrialResult result;
   result.trial = trial.trial;
   try {
     ChannelReporter reporter(trial.trial, channel, objective_metric, mode, patience_of(trial.config), cancel);
-    const TrialContext context{trial.trial, trial.config, trial.trial_dir, objective_metric, mode};
+    const TrialContext context{trial.trial, trial.config, trial.trial_dir, objective_metric, mode, group};
     const double value = trainer.run(context, reporter);
     if (reporter.early_stopped() && reporter.best()) {
       result.state = TrialState::Complete;

@@ -27,9 +27,10 @@ using StepChannel = std::function<bool(const protocol::StepReport&)>;
 
 // `cancel`, when given and set, makes StepReporter::stop_requested() true and every later report
 // answer "stop" without asking the master (the search is ending at once); the trial ends PRUNED.
+// `group`: the ranks that train the trial together (worker_groups.hpp), handed to the trainer.
 protocol::TrialResult run_trial(Trainer& trainer, const protocol::TrialAssignment& trial, const std::string& objective_metric,
                                 const StepChannel& channel, ObjectiveMode mode = ObjectiveMode::Minimize,
-                                const std::atomic<bool>* cancel = nullptr);
+                                const std::atomic<bool>* cancel = nullptr, Communicator* group = nullptr);
 
 // Frees the memory cached by LibTorch's CUDA allocator; a no-op without CUDA.
 void release_cuda_cache();
