@@ -59,6 +59,8 @@ constexpr std::size_t kPruneMinKernels = 128;
 // Pruning leaves out kernels whose share of the density is below exp(-margin) each, with
 // margin = log(kernels) + kPruneMargin: exp(-30) ~ 9.4e-14 of the density in all.
 constexpr double kPruneMargin = 30.0;
+// Narrow kernels are grouped in slabs of this many (a multiple of kBlock), see build_pruning.
+constexpr std::size_t kSlab = 128;
 
 // log(sum(exp(acc))), overwriting acc.
 double log_sum_exp(double* __restrict acc, std::size_t n) {
@@ -293,24 +295,27 @@ void ParzenEstimator::fit(const std::vector<const ModelDim*>& dims, const std::v
 // Far-kernel pruning. For a point x, kernel i adds exp(acc_i(x)) to the density, where acc_i is
 // its constant term (log weight, normalisers, categorical log-probabilities of other options)
 // plus, per dimension, -z^2/2 (continuous), the log cell mass over the truncation mass (discrete,
-// <= 0) and the categorical bonus when x matches (>= 0). So acc_i(x) <= peak - z_p^2 / 2 where
-// z_p = (x_p - mu_i) / sigma_i in the chosen dimension p and peak = the largest constant term plus
-// categorical bonuses among the kernels considered. For the "narrow" kernels (sigma_i <= s in p),
-// |x_p - mu_i| > delta implies acc_i(x) < peak - (delta / s)^2 / 2. log_density first sums the
-// wide kernels exactly, which gives a lower bound L of the log density, then chooses delta with
-// peak - (delta / s)^2 / 2 = L - margin and visits only the narrow kernels whose centre lies in
-// [x_p - delta, x_p + delta] (a binary search in the sorted centres): each one left out weighs
-// less than exp(-margin) of the density, all of them less than narrow * exp(-margin) =
-// exp(-kPruneMargin), so the log density is exact to 1e-13 (absolute), and it depends only on
-// the point and the fit (deterministic).
+// <= 0) and the categorical bonus when x matches (>= 0). So acc_i(x) <= peak - z_p^2 / 2 and
+// acc_i(x) <= peak - z_q^2 / 2, where z_p = (x_p - mu_i) / sigma_i in a chosen continuous
+// dimension p (likewise q) and peak = the largest constant term plus categorical bonuses among
+// the kernels considered. For the "narrow" kernels (sigma_i <= s_p in p and <= s_q in q),
+// |x_p - mu_i| > s_p * t implies acc_i(x) < peak - t^2 / 2, and the same in q. log_density first
+// sums the wide kernels exactly, which gives a lower bound L of the log density, then chooses t
+// with peak - t^2 / 2 = L - margin and visits only the narrow kernels whose centre lies within
+// s_p * t of x_p and s_q * t of x_q: narrow kernels come in slabs of kSlab by centre in p, each
+// slab sorted by centre in q, so that is a range of slabs and a binary search in each. Each
+// kernel left out weighs less than exp(-margin) of the density, all of them less than
+// narrow * exp(-margin) = exp(-kPruneMargin), so the log density is exact to 1e-13 (absolute);
+// it depends only on the point and the fit (deterministic).
 void ParzenEstimator::build_pruning(const EstimatorOptions& options) {
   pruned_ = false;
   const std::size_t D = dims_.size(), m = observations_;
   if (!options.prune_far_kernels || num_kernels_ < kPruneMinKernels || m < kPruneMinKernels) return;
-  // The dimension: the continuous one whose typical (90th percentile) sigma is smallest against
-  // the spread of the centres, as the window then holds the fewest kernels.
-  double best = 0.05;  // no use pruning if the window would hold a large share anyway
-  bool found = false;
+  // The dimensions: the two continuous ones whose typical (90th percentile) sigma is smallest
+  // against the spread of the centres, as the window then holds the fewest kernels (q = p when
+  // there is only one).
+  double best = 0.05, second = 1.0;  // no use pruning if the window would hold a large share anyway
+  bool found = false, found_second = false;
   auto& sigmas = scratch_mass_;
   for (std::size_t d = 0; d < D; ++d) {
     if (dims_[d]->kind != ModelDim::Kind::Continuous) continue;
@@ -324,33 +329,60 @@ void ParzenEstimator::build_pruning(const EstimatorOptions& options) {
     const auto [lo, hi] = std::minmax_element(mu_[d].begin(), mu_[d].begin() + static_cast<std::ptrdiff_t>(m));
     const double spread = *hi - *lo;
     if (spread > 0 && s / spread < best) {
+      if (found) {
+        second = best, prune_dim2_ = prune_dim_, prune_sigma2_ = prune_sigma_, found_second = true;
+      }
       best = s / spread;
       prune_dim_ = d;
       prune_sigma_ = s;
       found = true;
+    } else if (spread > 0 && s / spread < second) {
+      second = s / spread;
+      prune_dim2_ = d;
+      prune_sigma2_ = s;
+      found_second = true;
     }
   }
   if (!found) return;
-  const std::size_t p = prune_dim_;
-  const auto& order = sorted_by_mu(p);
+  if (!found_second) prune_dim2_ = prune_dim_, prune_sigma2_ = prune_sigma_;
+  const std::size_t p = prune_dim_, q = prune_dim2_;
+  auto is_wide = [&](std::size_t i) { return sigma_[p][i] > prune_sigma_ || sigma_[q][i] > prune_sigma2_; };
   std::size_t wide = 0, narrow = 0;
-  for (std::size_t i = 0; i < num_kernels_; ++i) (sigma_[p][i] > prune_sigma_ ? wide : narrow) += 1;
+  for (std::size_t i = 0; i < num_kernels_; ++i) (is_wide(i) ? wide : narrow) += 1;
   if (wide == 0 || narrow == 0) return;  // the wide kernels' sum is the lower bound L
   wide_padded_ = (wide + kBlock - 1) / kBlock * kBlock;
-  const std::size_t total = wide_padded_ + (narrow + kBlock - 1) / kBlock * kBlock;
-  // Layout position of every kernel: wide ones, then narrow ones by centre in dimension p.
-  auto& at = scratch_bucket_;
+  // Narrow kernels: slabs of kSlab consecutive kernels in the order of their centres in p, each
+  // slab ordered by the centres in q and padded to kBlock kernels.
+  const std::size_t slabs = (narrow + kSlab - 1) / kSlab;
+  const std::size_t total = wide_padded_ + (slabs - 1) * kSlab + ((narrow - (slabs - 1) * kSlab) + kBlock - 1) / kBlock * kBlock;
+  slab_low_.assign(slabs, 0.0);
+  slab_high_.assign(slabs, 0.0);
+  slab_count_.assign(slabs, 0);
+  const auto& by_p = sorted_by_mu(p);
+  const auto& by_q = sorted_by_mu(q);
+  auto& at = scratch_at_;  // layout position of each kernel
   at.resize(num_kernels_);
-  narrow_key_.resize(narrow);
-  std::size_t next_wide = 0, next_narrow = wide_padded_;
-  for (std::size_t r = 0; r < num_kernels_; ++r) {
-    const std::size_t i = order[r];
-    if (sigma_[p][i] > prune_sigma_) {
+  auto& slab_of = scratch_slab_;
+  slab_of.resize(num_kernels_);
+  std::size_t next_wide = 0, rank = 0;
+  for (std::size_t i : by_p) {
+    if (is_wide(i)) {
       at[i] = next_wide++;
-    } else {
-      narrow_key_[next_narrow - wide_padded_] = mu_[p][i];
-      at[i] = next_narrow++;
+      continue;
     }
+    const std::size_t k = rank++ / kSlab;
+    slab_of[i] = k;
+    if (slab_count_[k]++ == 0) slab_low_[k] = mu_[p][i];
+    slab_high_[k] = mu_[p][i];
+  }
+  narrow_key_.assign(total - wide_padded_, std::numeric_limits<double>::infinity());
+  std::fill(slab_count_.begin(), slab_count_.end(), 0);
+  for (std::size_t i : by_q) {
+    if (is_wide(i)) continue;
+    const std::size_t k = slab_of[i];
+    const std::size_t r = k * kSlab + slab_count_[k]++;
+    narrow_key_[r] = mu_[q][i];
+    at[i] = wide_padded_ + r;
   }
   // Largest constant term plus categorical bonuses among the narrow kernels.
   auto& peak = scratch_peak_;
@@ -638,7 +670,6 @@ void ParzenEstimator::log_density(const double* points, std::size_t n, double* o
     acc.resize(lay_constant_.size());
     auto& offsets = scratch_offsets_;
     offsets.resize(D);
-    const std::size_t narrow_padded = lay_constant_.size() - wide_padded_;
     // The wide kernels' log density at each point: a lower bound L(point) of the log density.
     auto& lower_bounds = scratch_lower_;
     lower_bounds.resize(n);
@@ -683,16 +714,27 @@ void ParzenEstimator::log_density(const double* points, std::size_t n, double* o
                 cell_of_point.begin() + static_cast<std::ptrdiff_t>(c * D + D), offsets.begin());
       accumulate(point, 0, wide_padded_, rows, offsets, acc.data());
       const double lower_bound = lower_bounds[c];
-      const double reach = prune_sigma_ * std::sqrt(2 * std::max(0.0, prune_peak_ - lower_bound + prune_margin_));
-      const double x = point[prune_dim_];
-      std::size_t r0 = static_cast<std::size_t>(std::lower_bound(narrow_key_.begin(), narrow_key_.end(), x - reach) - narrow_key_.begin());
-      std::size_t r1 = static_cast<std::size_t>(std::upper_bound(narrow_key_.begin(), narrow_key_.end(), x + reach) - narrow_key_.begin());
-      if (!(reach < std::numeric_limits<double>::infinity())) r0 = 0, r1 = narrow_key_.size();
-      r0 = r0 / kBlock * kBlock;
-      r1 = std::min((r1 + kBlock - 1) / kBlock * kBlock, narrow_padded);
-      const std::size_t len = r1 > r0 ? r1 - r0 : 0;
-      accumulate(point, wide_padded_ + r0, len, rows, offsets, acc.data() + wide_padded_);
-      out[c] = log_sum_exp(acc.data(), wide_padded_ + len);
+      const double slack = std::sqrt(2 * std::max(0.0, prune_peak_ - lower_bound + prune_margin_));
+      const double reach = prune_sigma_ * slack, reach2 = prune_sigma2_ * slack;
+      const double x = point[prune_dim_], y = point[prune_dim2_];
+      const bool everything = !(slack < std::numeric_limits<double>::infinity());
+      // Slabs whose centres in p meet [x - reach, x + reach]; in each, the kernels whose centres
+      // in q lie in [y - reach2, y + reach2] (a range of the slab's order), widened to blocks.
+      const std::size_t k0 = everything ? 0 : static_cast<std::size_t>(std::lower_bound(slab_high_.begin(), slab_high_.end(), x - reach) - slab_high_.begin());
+      const std::size_t k1 = everything ? slab_low_.size() : static_cast<std::size_t>(std::upper_bound(slab_low_.begin(), slab_low_.end(), x + reach) - slab_low_.begin());
+      std::size_t filled = wide_padded_;
+      for (std::size_t k = k0; k < k1; ++k) {
+        const double* keys = narrow_key_.data() + k * kSlab;
+        const std::size_t count = slab_count_[k];
+        std::size_t r0 = everything ? 0 : static_cast<std::size_t>(std::lower_bound(keys, keys + count, y - reach2) - keys);
+        std::size_t r1 = everything ? count : static_cast<std::size_t>(std::upper_bound(keys, keys + count, y + reach2) - keys);
+        if (r1 <= r0) continue;
+        r0 = r0 / kBlock * kBlock;
+        r1 = (r1 + kBlock - 1) / kBlock * kBlock;  // within the slab's padding
+        accumulate(point, wide_padded_ + k * kSlab + r0, r1 - r0, rows, offsets, acc.data() + filled);
+        filled += r1 - r0;
+      }
+      out[c] = log_sum_exp(acc.data(), filled);
     }
     return;
   }

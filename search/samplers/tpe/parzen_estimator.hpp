@@ -129,14 +129,19 @@ class ParzenEstimator {
   std::vector<std::vector<std::size_t>> distinct_of_;
   // Sum over dims of the per-kernel constant terms plus the log weight.
   std::vector<double> constant_;
-  // Far-kernel pruning: kernels as wide as prune_sigma_ or less in dimension prune_dim_ are
-  // "narrow" and sorted by their centre there (narrow_key_); the others, the prior among them,
-  // are "wide". The lay_* arrays hold the scoring parameters in that layout: wide kernels at
-  // [0, wide_padded_), narrow ones from wide_padded_ on, each part padded to kBlock kernels.
+  // Far-kernel pruning: kernels as wide as prune_sigma_ or less in dimension prune_dim_, and
+  // prune_sigma2_ or less in prune_dim2_, are "narrow"; the others, the prior among them, are
+  // "wide". Narrow kernels form slabs of kSlab by centre in prune_dim_ (slab k spans centres
+  // [slab_low_[k], slab_high_[k]] there and holds slab_count_[k] kernels), each slab ordered by
+  // centre in prune_dim2_ (narrow_key_, +inf in the padding). The lay_* arrays hold the scoring
+  // parameters in that layout: wide kernels at [0, wide_padded_), then slab k at
+  // wide_padded_ + k * kSlab, each part padded to kBlock kernels.
   bool pruned_ = false;
-  std::size_t prune_dim_ = 0, wide_padded_ = 0;
-  double prune_sigma_ = 0, prune_peak_ = 0, prune_margin_ = 0;
+  std::size_t prune_dim_ = 0, prune_dim2_ = 0, wide_padded_ = 0;
+  double prune_sigma_ = 0, prune_sigma2_ = 0, prune_peak_ = 0, prune_margin_ = 0;
   std::vector<double> narrow_key_, lay_constant_;
+  std::vector<double> slab_low_, slab_high_;
+  std::vector<std::size_t> slab_count_;
   std::vector<std::vector<double>> lay_mu_, lay_inv_, lay_bonus_;
   std::vector<std::vector<std::size_t>> lay_distinct_;
   std::vector<std::vector<std::size_t>> wide_distinct_;  // per discrete dim: distinct kernels of wide kernels
@@ -154,6 +159,7 @@ class ParzenEstimator {
   };
   std::vector<Keyed> scratch_keyed_;
   std::vector<double> scratch_peak_;
+  std::vector<std::size_t> scratch_at_, scratch_slab_;
   std::vector<std::size_t> scratch_bucket_, scratch_start_, scratch_cursor_;
 };
 
