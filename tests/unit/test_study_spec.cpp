@@ -34,7 +34,7 @@ TEST(StudySpec, DefaultsWhenOptionalKeysAreAbsent) {
 TEST(StudySpec, RejectsUnknownAndInvalidTopLevelKeys) {
   json d = kMinimal;
   d["sampelr"] = json::object();
-  EXPECT_EQ(error_of(d), "s.json: sampelr: unknown key; a space file has trainer, params, objective, trials, sampler, pruner, retries and description");
+  EXPECT_EQ(error_of(d), "s.json: sampelr: unknown key; a space file has trainer, params, objective, trials, sampler, pruner, retries, resources and description");
   d = kMinimal;
   d["objective"] = {{"metric", "acc"}, {"mode", "maximize"}};
   EXPECT_EQ(error_of(d), "s.json: objective.mode: must be \"min\" or \"max\", got \"maximize\"");
@@ -47,6 +47,19 @@ TEST(StudySpec, RejectsUnknownAndInvalidTopLevelKeys) {
   d = kMinimal;
   d["params"] = json::array();
   EXPECT_EQ(error_of(d), "s.json: params: must be an object mapping names to values or distributions");
+}
+
+TEST(StudySpec, GpusPerTrial) {
+  json d = kMinimal;
+  EXPECT_EQ(StudySpec::from_document(d, "s.json", "").gpus_per_trial, 0) << "no groups unless asked";
+  d["resources"] = {{"gpus_per_trial", 4}};
+  EXPECT_EQ(StudySpec::from_document(d, "s.json", "").gpus_per_trial, 4);
+  d["resources"] = {{"gpus_per_trial", 1.5}};
+  EXPECT_EQ(error_of(d), "s.json: resources.gpus_per_trial: must be an integer from 1 to 4096 (0: one rank per trial, no group), got 1.5");
+  d["resources"] = {{"gpus", 2}};
+  EXPECT_EQ(error_of(d), "s.json: resources.gpus: unknown key; resources has gpus_per_trial (ranks, one GPU each, that train one trial)");
+  d["resources"] = 2;
+  EXPECT_EQ(error_of(d), "s.json: resources: must be an object such as {\"gpus_per_trial\": 2}");
 }
 
 TEST(StudySpec, RetriesOfFailedTrials) {
