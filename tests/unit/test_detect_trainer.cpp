@@ -145,3 +145,46 @@ TEST(DetectTrainer, UnknownConfigurationKeyFailsTheTrial) {
     EXPECT_EQ(std::string(e.what()).rfind("bach_size: not a configuration key of the detect trainer", 0), 0u) << e.what();
   }
 }
+
+// Issue #7: a trial interrupted after an epoch and run again (a new trainer, as in a new process)
+// goes on from its checkpoint and ends with exactly the value of the uninterrupted trial: batch
+// order, dropout masks, batch-norm statistics, Adam's moments and the schedule all carry over.
+TEST(DetectTrainer, TrialResumedFromItsCheckpointEqualsTheUninterruptedOne) {
+  const fs::path folder = generated(data::BallDataKind::Images, 400);
+  const json settings = {{"type", "detect"}, {"data", folder.string()}, {"deterministic", true}};
+  const json config = json::parse(R"({"optimizer_params": {"lr": 0.002}, "scheduler_params": {"step_size": 2, "gamma": 0.5},
+    "batch_size": 32, "epochs": 4, "seed": 11,
+    "architecture": {"act_fn": "relu", "dropout_prob": 0.2, "batch_norm": {"momentum": 0.1},
+                     "layers_param": [["conv2d", {"out_channels": 4, "kernel_size": 3, "stride": 2}], ["max_pooling", {"kernel_size": 2}],
+                                      ["conv2d", {"out_channels": 8, "kernel_size": 3, "stride": 2}], ["max_pooling", {"kernel_size": 2}],
+                                      ["flatten", {}], ["fully_connected", {"out_features": 32}], ["fully_connected", {}]]}})");
+  const fs::path whole_dir = fs::temp_directory_path() / ("hpsearch_resume_whole_" + std::to_string(::getpid()));
+  const fs::path split_dir = fs::temp_directory_path() / ("hpsearch_resume_split_" + std::to_string(::getpid()));
+
+  Recorder whole;
+  const double uninterrupted = make_trainer(settings, "t.json")->run(trial_in(whole_dir, config), whole);
+
+  struct StopAfter : Recorder {
+    bool report(int step, const json& metrics) override {
+      Recorder::report(step, metrics);
+      return step < 2;  // the master stops the trial after epoch 2 (a graceful shutdown, say)
+    }
+  } first;
+  make_trainer(settings, "t.json")->run(trial_in(split_dir, config), first);
+  ASSERT_EQ(first.steps, (std::vector<int>{0, 1, 2}));
+
+  Recorder second;
+  TrialContext again;  // the same trial, its folder kept
+  again.config = config;
+  again.trial_dir = split_dir;
+  again.objective_metric = "valid_loss";
+  const double resumed = make_trainer(settings, "t.json")->run(again, second);
+  ASSERT_EQ(second.steps, (std::vector<int>{0, 1, 2, 3, 4})) << "steps 0-2 replayed from the checkpoint, then 3 and 4 trained";
+  EXPECT_EQ(resumed, uninterrupted);
+  for (std::size_t i = 0; i < whole.reports.size(); ++i) {
+    EXPECT_EQ(second.reports[i]["valid_loss"], whole.reports[i]["valid_loss"]) << "step " << i;
+    EXPECT_EQ(second.reports[i].value("train_loss", json()), whole.reports[i].value("train_loss", json())) << "step " << i;
+  }
+  fs::remove_all(whole_dir);
+  fs::remove_all(split_dir);
+}
