@@ -13,6 +13,7 @@
 #include "trainers/data/classification.hpp"
 #include "trainers/nn/architecture.hpp"
 #include "trainers/nn/compute_device.hpp"
+#include "trainers/nn/data_parallel.hpp"
 #include "trainers/nn/epoch_loop.hpp"
 #include "trainers/nn/model_builder.hpp"
 #include "trainers/nn/optimization.hpp"
@@ -90,8 +91,10 @@ Augmentation read_augmentation(const json& config) {
 class ClassifyTask : public nn::EpochTask {
  public:
   ClassifyTask(const ClassifyDataOnDevice& data, torch::nn::Sequential model, std::unique_ptr<torch::optim::Optimizer> optimizer,
-               int64_t batch_size, int64_t eval_batch_size, Augmentation augmentation, bool normalize, int epochs, json constant_metrics)
+               int64_t batch_size, int64_t eval_batch_size, Augmentation augmentation, bool normalize, int epochs, json constant_metrics,
+               nn::DataParallel parallel)
       : data_(data),
+        parallel_(parallel),
         model_(std::move(model)),
         optimizer_(std::move(optimizer)),
         batch_size_(batch_size),
@@ -116,23 +119,31 @@ class ClassifyTask : public nn::EpochTask {
     int64_t seen = 0;
     for (int64_t start = 0; start < n; start += batch_size_) {
       const int64_t size = std::min(batch_size_, n - start);
-      // A last batch of one image would break batch norm's training statistics; it is dropped.
-      if (size < 2 && start > 0) break;
+      // A last batch of one image per rank would break batch norm's training statistics; it is dropped.
+      if (size < 2 * parallel_.size() && start > 0) break;
       const torch::Tensor index = order.narrow(0, start, size);
-      const torch::Tensor images = input(classify::augment_batch(data_.train_images.index_select(0, index), augmentation_.crop_padding, augmentation_.flip));
-      const torch::Tensor labels = data_.train_labels.index_select(0, index);
+      // The global batch is augmented before this rank takes its rows, so that a group of ranks
+      // draws the crops and flips one rank would (every rank's generator is seeded alike).
+      const torch::Tensor augmented = classify::augment_batch(data_.train_images.index_select(0, index), augmentation_.crop_padding, augmentation_.flip);
+      const torch::Tensor images = input(parallel_.shard(augmented));
+      const torch::Tensor labels = parallel_.shard(data_.train_labels.index_select(0, index));
       optimizer_->zero_grad();
       const torch::Tensor logits = model_->forward(images);
       const torch::Tensor loss = F::cross_entropy(logits, labels);
-      loss.backward();
+      (loss * parallel_.shard_weight(labels.size(0), size)).backward();
+      parallel_.average_gradients(*model_);
       optimizer_->step();
       // Accumulated on the device: reading a value per batch would wait for the GPU each time.
-      loss_sum += loss.detach() * static_cast<double>(size);
+      loss_sum += loss.detach() * static_cast<double>(labels.size(0));
       correct += logits.detach().argmax(1).eq(labels).sum();
-      seen += size;
+      seen += labels.size(0);
     }
-    return {{"running_loss", loss_sum.item<double>() / static_cast<double>(seen)},
-            {"running_accuracy", static_cast<double>(correct.item<int64_t>()) / static_cast<double>(seen)}};
+    // Summed over the group: every rank reports the whole epoch's figures.
+    const torch::Tensor totals = parallel_.sum(torch::stack({loss_sum.to(torch::kFloat64), correct.to(torch::kFloat64),
+                                                             torch::full({}, static_cast<double>(seen), loss_sum.options().dtype(torch::kFloat64))}))
+                                     .cpu();
+    const double* t = totals.data_ptr<double>();
+    return {{"running_loss", t[0] / t[2]}, {"running_accuracy", t[1] / t[2]}};
   }
 
   json evaluate() override {
@@ -186,8 +197,10 @@ class ClassifyTask : public nn::EpochTask {
     torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
     torch::Tensor counts = torch::zeros({k * k}, torch::TensorOptions().dtype(torch::kInt64).device(device));
     torch::Tensor correct = torch::zeros({}, torch::TensorOptions().dtype(torch::kInt64).device(device));
-    for (int64_t start = 0; start < n; start += eval_batch_size_) {
-      const int64_t size = std::min(eval_batch_size_, n - start);
+    // Each rank of a trial group evaluates its contiguous part; the sums are added over the group.
+    const int64_t first = n * parallel_.rank() / parallel_.size(), last = n * (parallel_.rank() + 1) / parallel_.size();
+    for (int64_t start = first; start < last; start += eval_batch_size_) {
+      const int64_t size = std::min(eval_batch_size_, last - start);
       const torch::Tensor y = labels.narrow(0, start, size);
       const torch::Tensor logits = model_->forward(input(images.narrow(0, start, size)));
       loss_sum += F::cross_entropy(logits, y, F::CrossEntropyFuncOptions().reduction(torch::kSum)).to(torch::kFloat64);
@@ -195,10 +208,12 @@ class ClassifyTask : public nn::EpochTask {
       if (with_confusion) counts += torch::bincount(y * k + predicted, {}, k * k);
       else correct += predicted.eq(y).sum();
     }
+    // One transfer to the host: the loss sum, the correct count, and the confusion counts.
+    const torch::Tensor host = parallel_.sum(torch::cat({loss_sum.view({1}), correct.view({1}).to(torch::kFloat64), counts.to(torch::kFloat64)})).cpu();
     Pass p;
-    p.loss = loss_sum.item<double>() / static_cast<double>(n);
+    p.loss = host[0].item<double>() / static_cast<double>(n);
     if (with_confusion) {
-      const torch::Tensor matrix = counts.view({k, k}).cpu();
+      const torch::Tensor matrix = host.narrow(0, 2, k * k).to(torch::kInt64).view({k, k});
       p.confusion = json::array();
       int64_t diagonal = 0;
       for (int64_t t = 0; t < k; ++t) {
@@ -209,12 +224,13 @@ class ClassifyTask : public nn::EpochTask {
       }
       p.accuracy = static_cast<double>(diagonal) / static_cast<double>(n);
     } else {
-      p.accuracy = static_cast<double>(correct.item<int64_t>()) / static_cast<double>(n);
+      p.accuracy = host[1].item<double>() / static_cast<double>(n);
     }
     return p;
   }
 
   const ClassifyDataOnDevice& data_;
+  nn::DataParallel parallel_;  // the trial's group (--gpus-per-trial); alone: every call a no-op
   torch::nn::Sequential model_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   int64_t batch_size_, eval_batch_size_;
@@ -344,7 +360,8 @@ double ClassifyTrainer::run(const TrialContext& trial, StepReporter& reporter) {
   auto optimizer = nn::make_optimizer(config, model->parameters());
   const nn::LearningRateSchedule schedule(config, epochs);
   const json constant = {{"parameters", cost.parameters}, {"operations", cost.multiplications + cost.additions + cost.maximums}};
-  ClassifyTask task(d, model, std::move(optimizer), batch_size, eval_batch_size, augmentation, normalize, epochs, constant);
+  ClassifyTask task(d, model, std::move(optimizer), batch_size, eval_batch_size, augmentation, normalize, epochs, constant,
+                    nn::DataParallel(trial.group));
 
   const double best = nn::run_epoch_loop(trial, reporter, task, schedule, loop);
 
@@ -357,8 +374,10 @@ double ClassifyTrainer::run(const TrialContext& trial, StepReporter& reporter) {
   }
   json out = {{"class_names", d.class_names}, {"per_class_accuracy", task.per_class_accuracy()}, {"confusion_matrix", task.confusion()},
               {"rows", "true class"}, {"columns", "predicted class"}, {"parameters", cost.parameters}};
-  std::filesystem::create_directories(trial.trial_dir);
-  std::ofstream(trial.trial_dir / "classification.json") << out.dump(1) << "\n";
+  if (nn::DataParallel(trial.group).rank() == 0) {  // one writer per trial folder
+    std::filesystem::create_directories(trial.trial_dir);
+    std::ofstream(trial.trial_dir / "classification.json") << out.dump(1) << "\n";
+  }
   return best;
 }
 

@@ -27,6 +27,10 @@
 // per-class test accuracy and the confusion matrix (rows: true class, columns: predicted); the
 // report of the last scheduled epoch carries them too (per_class_accuracy, confusion_matrix).
 //
+// In a trial group (--gpus-per-trial) `batch_size` is the global batch: it is augmented whole,
+// each rank trains on its rows with averaged gradients (nn::DataParallel), and evaluation is split
+// over the ranks and summed, so that the group trains what one rank would.
+//
 // A configuration whose model has more than max_params parameters never trains: the trial fails
 // with a reason starting "infeasible:" that gives the count, so the TPE sampler avoids that region.
 #include <memory>
