@@ -9,7 +9,6 @@
 // space's own when it is constant, else the trainer's default network (classify: seed 003's).
 // The input shape and the number of outputs come from the trainer's data folder (classify) or from
 // --input and --outputs.
-#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -17,6 +16,7 @@
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
+#include "orchestrator/command_line.hpp"
 #include "orchestrator/commands.hpp"
 #include "orchestrator/study_spec.hpp"
 #include "search/errors.hpp"
@@ -78,19 +78,7 @@ int run_describe_command(int argc, char** argv) {
   options.add_options()("params", po::value(&params_file), "a resolved configuration (JSON) holding the architecture")(
       "input", po::value(&input_text), "one input's shape, CxHxW (default: from the trainer's data)")(
       "outputs", po::value(&outputs), "the output layer's width (default: the data's classes)")("format", po::value(&format), "table or json");
-  po::options_description hidden;
-  hidden.add_options()("space", po::value(&space_file));
-  po::options_description all;
-  all.add(options).add(hidden);
-  po::positional_options_description positional;
-  positional.add("space", 1);
-  try {
-    po::variables_map vm;
-    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw UserError(std::string(e.what()) + "\n" + kDescribeUsage);
-  }
+  parse_command_line(argc, argv, options, space_file, kDescribeUsage);
   if (space_file.empty()) throw UserError(std::string("describe needs a space file\n") + kDescribeUsage);
   if (format != "table" && format != "json") throw UserError("--format " + format + ": use table or json");
 
@@ -101,15 +89,7 @@ int run_describe_command(int argc, char** argv) {
   json architecture;
   std::string source;
   if (!params_file.empty()) {
-    std::ifstream in(params_file);
-    if (!in) throw UserError(params_file + ": cannot read");
-    json config;
-    try {
-      config = json::parse(in);
-    } catch (const json::parse_error& e) {
-      throw FileError(params_file, "", std::string("not JSON: ") + e.what());
-    }
-    if (!config.is_object()) throw FileError(params_file, "", "must be a configuration object (with an \"architecture\")");
+    const json config = read_params_file(params_file);
     if (config.contains("architecture")) {
       architecture = config["architecture"];
       source = params_file;

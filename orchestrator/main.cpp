@@ -14,6 +14,7 @@
 #include <map>
 #include <random>
 
+#include "orchestrator/command_line.hpp"
 #include "orchestrator/commands.hpp"
 #include "orchestrator/master.hpp"
 #include "orchestrator/mpi_worker_pool.hpp"
@@ -47,25 +48,6 @@ constexpr const char* kUsage =
     "      write a ball data set in the seed's format (images for detect, sequences for forecast)\n"
     "  hpsearch train SPACE.json (--params P.json | --from runs.db [--study S]) [--epochs E] [--out DIR] [--set KEY=VALUE ...]\n"
     "      train one configuration (a resolved one, or the best COMPLETE trial of a study) with a progress bar\n";
-
-// Parses `options` plus one positional argument (the space file, or the database) into
-// `positional_value`; a malformed command line is a user's mistake (exit 2) with the usage.
-po::variables_map parse_command_line(int argc, char** argv, const po::options_description& options, std::string& positional_value) {
-  po::options_description hidden;
-  hidden.add_options()("positional", po::value(&positional_value));
-  po::options_description all;
-  all.add(options).add(hidden);
-  po::positional_options_description positional;
-  positional.add("positional", 1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw UserError(std::string(e.what()) + "\n" + kUsage);
-  }
-  return vm;
-}
 
 struct SearchArgs {
   std::string space_file, db = "runs.db", study, progress = "auto";
@@ -104,7 +86,7 @@ SearchArgs parse_search_args(int argc, char** argv) {
       "seed", po::value<std::string>(), "sampler seed (overrides sampler.seed)")(
       "set", po::value(&a.sets)->composing(), "KEY=VALUE: override any part of the space by its dotted path");
   add_run_options(options, a);
-  const po::variables_map vm = parse_command_line(argc, argv, options, a.space_file);
+  const po::variables_map vm = parse_command_line(argc, argv, options, a.space_file, kUsage);
   if (a.space_file.empty()) throw UserError(std::string("no space file given\n") + kUsage);
   // --trials, --retries and --seed are shorthands for --set, applied in the same way.
   if (vm.count("seed")) a.sets.push_back("sampler.seed=" + vm["seed"].as<std::string>());
@@ -120,7 +102,7 @@ SearchArgs parse_resume_args(int argc, char** argv) {
   a.db.clear();
   po::options_description options("resume options");
   add_run_options(options, a);
-  const po::variables_map vm = parse_command_line(argc, argv, options, a.db);
+  const po::variables_map vm = parse_command_line(argc, argv, options, a.db, kUsage);
   if (a.db.empty()) throw UserError(std::string("resume needs a database file\n") + kUsage);
   finish_run_args(vm, a);
   return a;
@@ -343,7 +325,7 @@ int run_summarize(int argc, char** argv) {
   options.add_options()("study", po::value(&o.study), "study name (needed when the database holds several)")(
       "top", po::value(&o.top), "number of best trials in the table (default 10)")("format", po::value(&o.format),
                                                                                     "table, json or csv");
-  parse_command_line(argc, argv, options, o.db_path);
+  parse_command_line(argc, argv, options, o.db_path, kUsage);
   if (o.db_path.empty()) throw UserError(std::string("summarize needs a database file\n") + kUsage);
   summarize(o, std::cout);
   return 0;

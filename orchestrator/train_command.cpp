@@ -26,6 +26,7 @@
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
+#include "orchestrator/command_line.hpp"
 #include "orchestrator/commands.hpp"
 #include "orchestrator/sqlite_storage.hpp"
 #include "orchestrator/study_spec.hpp"
@@ -58,21 +59,6 @@ std::string number_text(double v) {
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, std::fabs(v) >= 1e-3 && std::fabs(v) < 1e5 ? "%.7f" : "%.4e", v);
   return buffer;
-}
-
-json read_params_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw UserError(path + ": cannot read the configuration file");
-  json config;
-  try {
-    config = json::parse(in);
-  } catch (const json::exception& e) {
-    throw FileError(path, "", std::string("not JSON: ") + e.what());
-  }
-  // A whole trial as summarize prints it ({"number": .., "params": {...}, ...}) is accepted too.
-  if (config.is_object() && config.contains("number") && config.contains("params") && config["params"].is_object()) config = config["params"];
-  if (!config.is_object()) throw FileError(path, "", "must be a resolved configuration: a JSON object, got " + config.dump().substr(0, 80));
-  return config;
 }
 
 // The configuration of the best COMPLETE trial of `study_name` in `db`.
@@ -188,20 +174,8 @@ int run_train_command(int argc, char** argv) {
       "out", po::value(&out_dir), "folder for checkpoint.pt, best.pt and history.jsonl (default: SPACE-NAME_train)")(
       "set", po::value(&sets)->composing(), "KEY=VALUE: override any part of the space by its dotted path")(
       "progress", po::value(&progress), "auto (live on a terminal), live, plain or none");
-  po::options_description hidden;
-  hidden.add_options()("space", po::value(&space_file));
-  po::options_description all;
-  all.add(options).add(hidden);
-  po::positional_options_description positional;
-  positional.add("space", 1);
-  try {
-    po::variables_map vm;
-    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-    if (vm.count("epochs") && epochs < 1) throw UserError("--epochs must be at least 1\n" + std::string(kTrainUsage));
-  } catch (const po::error& e) {
-    throw UserError(std::string(e.what()) + "\n" + kTrainUsage);
-  }
+  const po::variables_map vm = parse_command_line(argc, argv, options, space_file, kTrainUsage);
+  if (vm.count("epochs") && epochs < 1) throw UserError("--epochs must be at least 1\n" + std::string(kTrainUsage));
   if (space_file.empty()) throw UserError(std::string("train needs a space file\n") + kTrainUsage);
   if (params_file.empty() == db.empty()) throw UserError(std::string("train needs exactly one of --params P.json and --from runs.db\n") + kTrainUsage);
   if (!study.empty() && db.empty()) throw UserError("--study names a study of --from runs.db; there is no --from");

@@ -1,0 +1,21 @@
+#pragma once
+// What the subcommands' command lines share: options plus one positional argument (the space
+// file, or the database), and the reading of a resolved configuration file (--params P.json).
+#include <string>
+
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+namespace hpsearch {
+
+// Parses `options` plus one positional argument into `positional_value`; a malformed command
+// line is a user's mistake (UserError, exit 2) whose message ends with `usage`.
+boost::program_options::variables_map parse_command_line(int argc, char** argv, const boost::program_options::options_description& options,
+                                                         std::string& positional_value, const std::string& usage);
+
+// A resolved configuration (e.g. a trial's "params" from hpsearch summarize --format json): a
+// JSON object. A whole trial as summarize prints it ({"number": .., "params": {...}, ...}) is
+// accepted too. An unreadable file is a UserError, a malformed one a FileError naming `path`.
+nlohmann::json read_params_file(const std::string& path);
+
+}  // namespace hpsearch
