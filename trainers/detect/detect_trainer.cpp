@@ -152,23 +152,18 @@ class DetectTask : public nn::EpochTask {
 
 }  // namespace
 
-DetectTrainer::DetectTrainer(const json& settings, const std::string& file) {
-  const balls::BallTrainerSettings s = balls::read_ball_trainer_settings(settings, file, "balls");
-  folder_ = s.data.string();
-  deterministic_ = s.deterministic;
-  valid_fraction_ = s.valid_fraction;
-  split_seed_ = s.split_seed;
-}
+DetectTrainer::DetectTrainer(const json& settings, const std::string& file)
+    : settings_(balls::read_ball_trainer_settings(settings, file, "balls")) {}
 
 DetectTrainer::~DetectTrainer() = default;
 
 const DetectDataOnDevice& DetectTrainer::data() {
   if (data_) return *data_;
-  const data::BallImages d = data::load_ball_images(folder_);
+  const data::BallImages d = data::load_ball_images(settings_.data);
   const torch::Device device = nn::compute_device();
-  nn::configure_backends(deterministic_);
+  nn::configure_backends(settings_.deterministic);
   const int64_t n = d.images.size(0);
-  const auto [train, valid] = balls::split_indices(n, valid_fraction_, split_seed_);
+  const auto [train, valid] = balls::split_indices(n, settings_.valid_fraction, settings_.split_seed);
   const torch::Tensor scale = torch::tensor(std::vector<float>(data::kBoxScale.begin(), data::kBoxScale.end())).view({1, 1, 4});
   const torch::Tensor boxes = (d.boxes / scale).reshape({n, 36});
   auto out = std::make_unique<DetectDataOnDevice>();
@@ -181,7 +176,7 @@ const DetectDataOnDevice& DetectTrainer::data() {
   out->valid_presence = d.presence.index_select(0, valid).to(device);
   out->valid_boxes = boxes.index_select(0, valid).to(device);
   out->box_scale = scale.to(device);
-  std::cerr << "detect: " << folder_ << ": " << out->train_images.size(0) << " training and " << out->valid_images.size(0)
+  std::cerr << "detect: " << settings_.data.string() << ": " << out->train_images.size(0) << " training and " << out->valid_images.size(0)
             << " validation images of " << out->input_shape[0] << "x" << out->input_shape[1] << "x" << out->input_shape[2] << " on "
             << device << "\n";
   data_ = std::move(out);

@@ -33,6 +33,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "trainers/detect/ball_settings.hpp"
 #include "trainers/trainer.hpp"
 
 namespace hpsearch {
@@ -51,10 +52,7 @@ class DetectTrainer : public Trainer {
  private:
   const DetectDataOnDevice& data();
 
-  std::string folder_;
-  bool deterministic_ = false;
-  double valid_fraction_ = 0.1;
-  unsigned long long split_seed_ = 0;
+  balls::BallTrainerSettings settings_;
   std::unique_ptr<DetectDataOnDevice> data_;
 };
 

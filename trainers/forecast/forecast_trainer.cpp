@@ -115,26 +115,21 @@ class ForecastTask : public nn::EpochTask {
 
 }  // namespace
 
-ForecastTrainer::ForecastTrainer(const json& settings, const std::string& file) {
-  const balls::BallTrainerSettings s = balls::read_ball_trainer_settings(settings, file, "balls-seq");
-  folder_ = s.data.string();
-  deterministic_ = s.deterministic;
-  valid_fraction_ = s.valid_fraction;
-  split_seed_ = s.split_seed;
-}
+ForecastTrainer::ForecastTrainer(const json& settings, const std::string& file)
+    : settings_(balls::read_ball_trainer_settings(settings, file, "balls-seq")) {}
 
 ForecastTrainer::~ForecastTrainer() = default;
 
 const ForecastDataOnDevice& ForecastTrainer::data() {
   if (data_) return *data_;
-  const data::BallSequences d = data::load_ball_sequences(folder_);
+  const data::BallSequences d = data::load_ball_sequences(settings_.data);
   const int64_t n = d.presence.size(0);
   const torch::Tensor counts = d.presence.gt(0.5).sum(1);
   if (!counts.eq(3).all().item<bool>()) {
     const int64_t bad = counts.ne(3).nonzero().index({0, 0}).item<int64_t>();
     char name[32];
     std::snprintf(name, sizeof name, "p_%05lld.npy", static_cast<long long>(bad));
-    throw std::runtime_error(folder_ + "/" + name + ": " + std::to_string(counts[bad].item<int64_t>()) +
+    throw std::runtime_error(settings_.data.string() + "/" + name + ": " + std::to_string(counts[bad].item<int64_t>()) +
                              " present balls; the forecast trainer needs exactly 3 per sequence");
   }
   // The rows of the 3 present colours, in colour order, gathered from every frame.
@@ -145,15 +140,15 @@ const ForecastDataOnDevice& ForecastTrainer::data() {
   const torch::Tensor targets = present.select(1, kInputFrames).reshape({n, kOutputs});
 
   const torch::Device device = nn::compute_device();
-  nn::configure_backends(deterministic_);
-  const auto [train, valid] = balls::split_indices(n, valid_fraction_, split_seed_);
+  nn::configure_backends(settings_.deterministic);
+  const auto [train, valid] = balls::split_indices(n, settings_.valid_fraction, settings_.split_seed);
   auto out = std::make_unique<ForecastDataOnDevice>();
   out->train_inputs = inputs.index_select(0, train).to(device);
   out->train_targets = targets.index_select(0, train).to(device);
   out->valid_inputs = inputs.index_select(0, valid).to(device);
   out->valid_targets = targets.index_select(0, valid).to(device);
   out->box_scale = scale.view({1, 1, 4}).to(device);
-  std::cerr << "forecast: " << folder_ << ": " << out->train_inputs.size(0) << " training and " << out->valid_inputs.size(0)
+  std::cerr << "forecast: " << settings_.data.string() << ": " << out->train_inputs.size(0) << " training and " << out->valid_inputs.size(0)
             << " validation sequences on " << device << "\n";
   data_ = std::move(out);
   return *data_;

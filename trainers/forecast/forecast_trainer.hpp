@@ -25,6 +25,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "trainers/detect/ball_settings.hpp"
 #include "trainers/trainer.hpp"
 
 namespace hpsearch {
@@ -43,10 +44,7 @@ class ForecastTrainer : public Trainer {
  private:
   const ForecastDataOnDevice& data();
 
-  std::string folder_;
-  bool deterministic_ = false;
-  double valid_fraction_ = 0.1;
-  unsigned long long split_seed_ = 0;
+  balls::BallTrainerSettings settings_;
   std::unique_ptr<ForecastDataOnDevice> data_;
 };
 
