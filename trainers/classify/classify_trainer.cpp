@@ -13,6 +13,7 @@
 #include "trainers/data/classification.hpp"
 #include "trainers/nn/architecture.hpp"
 #include "trainers/nn/compute_device.hpp"
+#include "trainers/nn/config_reading.hpp"
 #include "trainers/nn/data_parallel.hpp"
 #include "trainers/nn/epoch_loop.hpp"
 #include "trainers/nn/model_builder.hpp"
@@ -54,16 +55,6 @@ const std::set<std::string> kConfigKeys = {"epochs",    "batch_size",   "eval_ba
                                            "scheduler", "scheduler_params", "architecture", "augmentation", "normalize",
                                            "time_budget_s", "max_params", "seed",          "early_stopping"};
 
-int64_t config_integer(const json& config, const char* key, int64_t fallback, int64_t min_value) {
-  if (!config.contains(key)) return fallback;
-  const json& v = config[key];
-  // Samplers hand quniform values over as doubles; 64.0 is still a batch size.
-  if (!v.is_number() || v.get<double>() != std::floor(v.get<double>()) || v.get<double>() < static_cast<double>(min_value)) {
-    throw std::invalid_argument(std::string(key) + ": must be an integer >= " + std::to_string(min_value) + ", got " + v.dump());
-  }
-  return static_cast<int64_t>(v.get<double>());
-}
-
 struct Augmentation {
   int64_t crop_padding = 0;
   bool flip = false;
@@ -79,7 +70,7 @@ Augmentation read_augmentation(const json& config) {
       throw std::invalid_argument("augmentation." + it.key() + ": unknown key; use random_crop_padding, horizontal_flip");
     }
   }
-  a.crop_padding = config_integer(aug, "random_crop_padding", 0, 0);
+  a.crop_padding = nn::config_integer(aug, "random_crop_padding", 0, 0);
   if (aug.contains("horizontal_flip")) {
     if (!aug["horizontal_flip"].is_boolean()) throw std::invalid_argument("augmentation.horizontal_flip: must be true or false, got " + aug["horizontal_flip"].dump());
     a.flip = aug["horizontal_flip"].get<bool>();
@@ -312,17 +303,10 @@ const ClassifyDataOnDevice& ClassifyTrainer::data() {
 
 double ClassifyTrainer::run(const TrialContext& trial, StepReporter& reporter) {
   const json& config = trial.config;
-  if (!config.is_object()) throw std::invalid_argument("the configuration must be an object, got " + config.dump());
-  for (auto it = config.begin(); it != config.end(); ++it) {
-    if (!kConfigKeys.count(it.key())) {
-      std::string list;
-      for (const auto& k : kConfigKeys) list += (list.empty() ? "" : ", ") + k;
-      throw std::invalid_argument(it.key() + ": not a configuration key of the classify trainer; known: " + list);
-    }
-  }
-  const int epochs = static_cast<int>(config_integer(config, "epochs", 10, 1));
-  const int64_t batch_size = config_integer(config, "batch_size", 64, 1);
-  const int64_t eval_batch_size = config_integer(config, "eval_batch_size", 1000, 1);
+  nn::check_config_keys(config, kConfigKeys, "classify");
+  const int epochs = static_cast<int>(nn::config_integer(config, "epochs", 10, 1));
+  const int64_t batch_size = nn::config_integer(config, "batch_size", 64, 1);
+  const int64_t eval_batch_size = nn::config_integer(config, "eval_batch_size", 1000, 1);
   const Augmentation augmentation = read_augmentation(config);
   bool normalize = true;
   if (config.contains("normalize")) {
@@ -331,7 +315,7 @@ double ClassifyTrainer::run(const TrialContext& trial, StepReporter& reporter) {
   }
   nn::EpochLoopSettings loop;
   loop.epochs = epochs;
-  loop.seed = static_cast<uint64_t>(config_integer(config, "seed", 0, 0));
+  loop.seed = static_cast<uint64_t>(nn::config_integer(config, "seed", 0, 0));
   loop.evaluate_before_training = true;
   if (config.contains("time_budget_s")) {
     if (!config["time_budget_s"].is_number() || config["time_budget_s"].get<double>() < 0) {
@@ -340,7 +324,7 @@ double ClassifyTrainer::run(const TrialContext& trial, StepReporter& reporter) {
     loop.time_budget_s = config["time_budget_s"].get<double>();
   }
   std::optional<long long> max_params = max_params_;
-  if (config.contains("max_params") && !config["max_params"].is_null()) max_params = config_integer(config, "max_params", 0, 1);
+  if (config.contains("max_params") && !config["max_params"].is_null()) max_params = nn::config_integer(config, "max_params", 0, 1);
 
   // The architecture is checked and its size judged before any model is built: an infeasible
   // configuration costs no training time (the data, loaded once per worker, gives the shapes).

@@ -1,11 +1,9 @@
 #pragma once
-// What the detect and forecast trainers share: their settings (ball_settings.hpp), the reading
-// of integer configuration keys, and the fixed train/validation split. Internal to
-// trainers/detect and trainers/forecast (uses LibTorch).
+// What the detect and forecast trainers share: their settings (ball_settings.hpp) and the fixed
+// train/validation split. Internal to trainers/detect and trainers/forecast (uses LibTorch).
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -15,37 +13,6 @@
 #include "trainers/detect/ball_settings.hpp"
 
 namespace hpsearch::balls {
-
-// Configuration keys read by the trainer or the code it hands the configuration to (optimizer,
-// schedule, the worker's patience rule); anything else is a typo that would be silently ignored.
-inline void check_config_keys(const nlohmann::json& config, const std::set<std::string>& known, const std::string& trainer) {
-  if (!config.is_object()) throw std::invalid_argument("the configuration must be an object, got " + config.dump());
-  for (auto it = config.begin(); it != config.end(); ++it) {
-    if (known.count(it.key())) continue;
-    std::string list;
-    for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-    throw std::invalid_argument(it.key() + ": not a configuration key of the " + trainer + " trainer; known: " + list);
-  }
-}
-
-inline int64_t config_integer(const nlohmann::json& config, const char* key, int64_t fallback, int64_t min_value) {
-  if (!config.contains(key) || config[key].is_null()) return fallback;
-  const nlohmann::json& v = config[key];
-  // Samplers hand $choice and $quniform values over as doubles: 16.0 is still a batch size.
-  if (!v.is_number() || v.get<double>() != std::floor(v.get<double>()) || v.get<double>() < static_cast<double>(min_value)) {
-    throw std::invalid_argument(std::string(key) + ": must be an integer >= " + std::to_string(min_value) + ", got " + v.dump());
-  }
-  return static_cast<int64_t>(v.get<double>());
-}
-
-inline double config_number(const nlohmann::json& config, const char* key, double fallback, double min_value) {
-  if (!config.contains(key) || config[key].is_null()) return fallback;
-  const nlohmann::json& v = config[key];
-  if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < min_value) {
-    throw std::invalid_argument(std::string(key) + ": must be a number >= " + nlohmann::json(min_value).dump() + ", got " + v.dump());
-  }
-  return v.get<double>();
-}
 
 // The same split for every trial of a search (and for `hpsearch train`): a permutation drawn
 // from split_seed alone with its own generator (splitmix64 + Fisher-Yates, identical on every

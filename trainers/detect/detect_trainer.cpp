@@ -9,6 +9,7 @@
 #include "trainers/detect/detect_loss.hpp"
 #include "trainers/nn/architecture.hpp"
 #include "trainers/nn/compute_device.hpp"
+#include "trainers/nn/config_reading.hpp"
 #include "trainers/nn/data_parallel.hpp"
 #include "trainers/nn/epoch_loop.hpp"
 #include "trainers/nn/model_builder.hpp"
@@ -185,15 +186,15 @@ const DetectDataOnDevice& DetectTrainer::data() {
 
 double DetectTrainer::run(const TrialContext& trial, StepReporter& reporter) {
   const json& config = trial.config;
-  balls::check_config_keys(config, kConfigKeys, "detect");
-  const int epochs = static_cast<int>(balls::config_integer(config, "epochs", 90, 1));
-  const int64_t batch_size = balls::config_integer(config, "batch_size", 16, 1);
-  const int64_t eval_batch_size = balls::config_integer(config, "eval_batch_size", 1024, 1);
-  const double bce_loss_scale = balls::config_number(config, "bce_loss_scale", 0.1, 0);
+  nn::check_config_keys(config, kConfigKeys, "detect");
+  const int epochs = static_cast<int>(nn::config_integer(config, "epochs", 90, 1));
+  const int64_t batch_size = nn::config_integer(config, "batch_size", 16, 1);
+  const int64_t eval_batch_size = nn::config_integer(config, "eval_batch_size", 1024, 1);
+  const double bce_loss_scale = nn::config_number(config, "bce_loss_scale", 0.1, 0);
   nn::EpochLoopSettings loop;
   loop.epochs = epochs;
-  loop.seed = static_cast<uint64_t>(balls::config_integer(config, "seed", 0, 0));
-  loop.time_budget_s = balls::config_number(config, "time_budget_s", 0, 0);
+  loop.seed = static_cast<uint64_t>(nn::config_integer(config, "seed", 0, 0));
+  loop.time_budget_s = nn::config_number(config, "time_budget_s", 0, 0);
   loop.evaluate_before_training = true;  // step 0: the untrained network, the baseline every epoch is judged against
 
   // The architecture is checked before the data is touched: a bad one fails in microseconds.
