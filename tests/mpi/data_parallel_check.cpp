@@ -60,7 +60,7 @@ void check(nn::DataParallel& parallel, const std::string& optimizer_kind, int64_
     const auto mine = parallel.shard(batch);
     optimizer->zero_grad();
     auto loss = torch::mse_loss(model->forward(inputs.index_select(0, mine)), targets.index_select(0, mine));
-    (loss * parallel.shard_weight(mine.size(0), batch.size(0))).backward();
+    parallel.weighted_loss(loss, mine.size(0), batch.size(0)).backward();
     parallel.average_gradients(*model, static_cast<int64_t>(bucket_bytes));
     optimizer->step();
 

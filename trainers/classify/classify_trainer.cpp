@@ -79,24 +79,16 @@ Augmentation read_augmentation(const json& config) {
 }
 
 // One trial: the model, its optimizer and how to run an epoch over the data on the device.
-class ClassifyTask : public nn::EpochTask {
+class ClassifyTask : public nn::ModelTask {
  public:
   ClassifyTask(const ClassifyDataOnDevice& data, torch::nn::Sequential model, std::unique_ptr<torch::optim::Optimizer> optimizer,
                int64_t batch_size, int64_t eval_batch_size, Augmentation augmentation, bool normalize, int epochs, json constant_metrics,
                nn::DataParallel parallel)
-      : data_(data),
-        parallel_(parallel),
-        model_(std::move(model)),
-        optimizer_(std::move(optimizer)),
-        batch_size_(batch_size),
-        eval_batch_size_(eval_batch_size),
+      : ModelTask(std::move(model), std::move(optimizer), parallel, batch_size, eval_batch_size, std::move(constant_metrics)),
+        data_(data),
         augmentation_(augmentation),
         normalize_(normalize),
-        epochs_(epochs),
-        constant_metrics_(std::move(constant_metrics)) {}
-
-  torch::nn::Module& model() override { return *model_; }
-  torch::optim::Optimizer& optimizer() override { return *optimizer_; }
+        epochs_(epochs) {}
 
   json train_epoch(int epoch) override {
     epoch_ = epoch;
@@ -121,7 +113,7 @@ class ClassifyTask : public nn::EpochTask {
       optimizer_->zero_grad();
       const torch::Tensor logits = model_->forward(images);
       const torch::Tensor loss = F::cross_entropy(logits, labels);
-      (loss * parallel_.shard_weight(labels.size(0), size)).backward();
+      parallel_.weighted_loss(loss, labels.size(0), size).backward();
       parallel_.average_gradients(*model_);
       optimizer_->step();
       // Accumulated on the device: reading a value per batch would wait for the GPU each time.
@@ -221,14 +213,9 @@ class ClassifyTask : public nn::EpochTask {
   }
 
   const ClassifyDataOnDevice& data_;
-  nn::DataParallel parallel_;  // the trial's group (--gpus-per-trial); alone: every call a no-op
-  torch::nn::Sequential model_;
-  std::unique_ptr<torch::optim::Optimizer> optimizer_;
-  int64_t batch_size_, eval_batch_size_;
   Augmentation augmentation_;
   bool normalize_;
   int epochs_;
-  json constant_metrics_;
   int epoch_ = -1;  // the epoch being trained; -1 before training
   bool evaluated_ = false;
   json confusion_ = json::array();

@@ -47,21 +47,13 @@ const std::set<std::string> kConfigKeys = {"optimizer",      "optimizer_params",
                                            "eval_batch_size", "epochs",          "early_stopping", "bce_loss_scale", "architecture",
                                            "seed",           "time_budget_s"};
 
-class DetectTask : public nn::EpochTask {
+class DetectTask : public nn::ModelTask {
  public:
   DetectTask(const DetectDataOnDevice& data, torch::nn::Sequential model, std::unique_ptr<torch::optim::Optimizer> optimizer,
              int64_t batch_size, int64_t eval_batch_size, double bce_loss_scale, json constant_metrics, nn::DataParallel parallel)
-      : data_(data),
-        parallel_(parallel),
-        model_(std::move(model)),
-        optimizer_(std::move(optimizer)),
-        batch_size_(batch_size),
-        eval_batch_size_(eval_batch_size),
-        bce_loss_scale_(bce_loss_scale),
-        constant_metrics_(std::move(constant_metrics)) {}
-
-  torch::nn::Module& model() override { return *model_; }
-  torch::optim::Optimizer& optimizer() override { return *optimizer_; }
+      : ModelTask(std::move(model), std::move(optimizer), parallel, batch_size, eval_batch_size, std::move(constant_metrics)),
+        data_(data),
+        bce_loss_scale_(bce_loss_scale) {}
 
   json train_epoch(int) override {
     const torch::Device device = data_.train_images.device();
@@ -81,7 +73,7 @@ class DetectTask : public nn::EpochTask {
       optimizer_->zero_grad();
       const torch::Tensor loss =
           detect::detect_loss(model_->forward(x), data_.train_presence.index_select(0, index), data_.train_boxes.index_select(0, index), bce_loss_scale_);
-      (loss * parallel_.shard_weight(index.size(0), size)).backward();
+      parallel_.weighted_loss(loss, index.size(0), size).backward();
       parallel_.average_gradients(*model_);
       optimizer_->step();
       // Kept on the device: reading the value per batch would wait for the GPU at every step.
@@ -143,12 +135,7 @@ class DetectTask : public nn::EpochTask {
 
  private:
   const DetectDataOnDevice& data_;
-  nn::DataParallel parallel_;  // the trial's group (--gpus-per-trial); alone: every call a no-op
-  torch::nn::Sequential model_;
-  std::unique_ptr<torch::optim::Optimizer> optimizer_;
-  int64_t batch_size_, eval_batch_size_;
   double bce_loss_scale_;
-  json constant_metrics_;
 };
 
 }  // namespace

@@ -42,20 +42,11 @@ namespace {
 const std::set<std::string> kConfigKeys = {"optimizer", "optimizer_params", "scheduler",    "scheduler_params", "batch_size", "eval_batch_size",
                                            "epochs",    "early_stopping",   "architecture", "seed",             "time_budget_s"};
 
-class ForecastTask : public nn::EpochTask {
+class ForecastTask : public nn::ModelTask {
  public:
   ForecastTask(const ForecastDataOnDevice& data, torch::nn::Sequential model, std::unique_ptr<torch::optim::Optimizer> optimizer,
                int64_t batch_size, int64_t eval_batch_size, json constant_metrics, nn::DataParallel parallel)
-      : data_(data),
-        parallel_(parallel),
-        model_(std::move(model)),
-        optimizer_(std::move(optimizer)),
-        batch_size_(batch_size),
-        eval_batch_size_(eval_batch_size),
-        constant_metrics_(std::move(constant_metrics)) {}
-
-  torch::nn::Module& model() override { return *model_; }
-  torch::optim::Optimizer& optimizer() override { return *optimizer_; }
+      : ModelTask(std::move(model), std::move(optimizer), parallel, batch_size, eval_batch_size, std::move(constant_metrics)), data_(data) {}
 
   json train_epoch(int) override {
     const torch::Device device = data_.train_inputs.device();
@@ -70,7 +61,7 @@ class ForecastTask : public nn::EpochTask {
       const torch::Tensor index = parallel_.shard(order.narrow(0, start, size));
       optimizer_->zero_grad();
       const torch::Tensor loss = F::mse_loss(model_->forward(data_.train_inputs.index_select(0, index)), data_.train_targets.index_select(0, index));
-      (loss * parallel_.shard_weight(index.size(0), size)).backward();
+      parallel_.weighted_loss(loss, index.size(0), size).backward();
       parallel_.average_gradients(*model_);
       optimizer_->step();
       loss_sum += loss.detach() * static_cast<double>(index.size(0));  // on the device: no wait per batch
@@ -107,11 +98,6 @@ class ForecastTask : public nn::EpochTask {
 
  private:
   const ForecastDataOnDevice& data_;
-  nn::DataParallel parallel_;  // the trial's group (--gpus-per-trial); alone: every call a no-op
-  torch::nn::Sequential model_;
-  std::unique_ptr<torch::optim::Optimizer> optimizer_;
-  int64_t batch_size_, eval_batch_size_;
-  json constant_metrics_;
 };
 
 }  // namespace

@@ -6,7 +6,7 @@
 // and checkpoints from rank 0 only, and shares rank 0's continue/stop decision):
 //   - `batch_size` is GLOBAL: every rank draws the same permutation (the loop seeds all ranks
 //     alike) and trains on its shard(batch) of each global batch;
-//   - loss * shard_weight(...) before backward(), then average_gradients(model) before step():
+//   - weighted_loss(loss, ...).backward(), then average_gradients(model) before step():
 //     the averaged gradient is then the gradient of the global batch's mean loss, exactly;
 //   - metrics: sum {loss sum, correct, count} over the group with sum() before dividing.
 // Alone (no group) every call is a no-op and shard() returns the batch.
@@ -31,6 +31,11 @@ class DataParallel {
   // gradient of the global mean when the shards differ in size (a short last batch).
   double shard_weight(int64_t shard_rows, int64_t global_rows) const {
     return global_rows == 0 ? 0.0 : static_cast<double>(shard_rows) * size() / static_cast<double>(global_rows);
+  }
+  // `shard_mean_loss` times shard_weight, to call backward() on; the loss itself when alone (no
+  // extra kernel per batch on the single-rank path).
+  torch::Tensor weighted_loss(const torch::Tensor& shard_mean_loss, int64_t shard_rows, int64_t global_rows) const {
+    return alone() ? shard_mean_loss : shard_mean_loss * shard_weight(shard_rows, global_rows);
   }
   // Averages every parameter's gradient over the group: gradients flattened into buckets of about
   // `bucket_bytes`, one all-reduce per bucket (not one per parameter), then copied back.

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "trainers/nn/data_parallel.hpp"
 #include "trainers/nn/optimization.hpp"
 #include "trainers/trainer.hpp"
 
@@ -33,6 +34,31 @@ class EpochTask {
   virtual nlohmann::json train_epoch(int epoch) = 0;
   // Evaluates (model in eval mode, no grad); returns metrics that include the objective.
   virtual nlohmann::json evaluate() = 0;
+};
+
+// What every LibTorch trainer's task holds besides its data: the model and optimizer the loop
+// checkpoints, the trial's group, the batch sizes and the metrics reported with every evaluation
+// (such as the parameter count).
+class ModelTask : public EpochTask {
+ public:
+  torch::nn::Module& model() override { return *model_; }
+  torch::optim::Optimizer& optimizer() override { return *optimizer_; }
+
+ protected:
+  ModelTask(torch::nn::Sequential model, std::unique_ptr<torch::optim::Optimizer> optimizer, DataParallel parallel, int64_t batch_size,
+            int64_t eval_batch_size, nlohmann::json constant_metrics)
+      : parallel_(parallel),
+        model_(std::move(model)),
+        optimizer_(std::move(optimizer)),
+        batch_size_(batch_size),
+        eval_batch_size_(eval_batch_size),
+        constant_metrics_(std::move(constant_metrics)) {}
+
+  DataParallel parallel_;  // the trial's group (--gpus-per-trial); alone: every call a no-op
+  torch::nn::Sequential model_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  int64_t batch_size_, eval_batch_size_;  // global training batch; evaluation batch per rank
+  nlohmann::json constant_metrics_;
 };
 
 struct EpochLoopSettings {
