@@ -1,6 +1,8 @@
 // For each trainer's default model: the compute time of one training step (forward, backward,
 // optimizer step at the trainer's batch size) against the time to average its gradients across
-// the trial's group (nn::DataParallel::average_gradients: bucketed all-reduce), on this machine.
+// the trial's group (nn::DataParallel: bucketed all-reduce) on its own, and the time of the whole
+// step in the group, where the all-reduce of each bucket starts during backward: the difference
+// with the lone step is the communication the backward pass did not hide.
 // Run under mpirun with one rank per GPU: `mpirun -np G bench/allreduce_vs_compute`; NCCL on CUDA
 // (when built with NCCL), MPI on the CPU otherwise. With one rank the all-reduce is NCCL's (or
 // MPI's) fixed cost on a single device, not a network figure: the README's scaling note gives
@@ -106,23 +108,48 @@ int main(int argc, char** argv) {
         torch::mse_loss(model->forward(inputs), targets).backward();
         optimizer.step();
       });
-      // The group's gradient averaging, timed on its own: the same buckets and all-reduce calls as
-      // in training, over this run's ranks (a group of `size`).
+      // The same step in the trial's group (a group of `size`, at least 2 so that a run of one
+      // rank still communicates), twice: with one bucket for the whole model, whose all-reduce can
+      // only start once backward is over (the reference), and with attach()'s default buckets,
+      // each started from backward's gradient hooks as soon as it is complete.
       int64_t gradient_bytes = 0;
       for (auto& p : model->parameters()) gradient_bytes += p.numel() * static_cast<int64_t>(p.element_size());
       struct WorldGroup : Communicator {
         Communicator& inner;
         explicit WorldGroup(Communicator& c) : inner(c) {}
         int rank() const override { return inner.rank(); }
-        // At least 2, so that DataParallel communicates even in a run of one rank.
         int size() const override { return std::max(2, inner.size()); }
         std::string name() const override { return inner.name(); }
         void all_reduce_sum(torch::Tensor& t) override { inner.all_reduce_sum(t); }
+        std::unique_ptr<PendingCollective> start_all_reduce_sum(torch::Tensor& t) override { return inner.start_all_reduce_sum(t); }
         void broadcast(torch::Tensor& t, int root) override { inner.broadcast(t, root); }
         void barrier() override { inner.barrier(); }
       } group(*communicator);
-      nn::DataParallel averaging(&group);
-      const double allreduce_s = seconds_per_call(device, 50, [&] { averaging.average_gradients(*model); });
+      struct GroupStep {
+        double step_s, averaging_alone_s;
+        nn::GradientAveragingStats stats;
+      };
+      auto group_step = [&](int64_t bucket_bytes) {
+        auto replica = nn::build_model(nn::parse_architecture(w.architecture), w.input_shape, w.outputs);
+        replica->to(device);
+        torch::optim::Adam replica_optimizer(replica->parameters(), torch::optim::AdamOptions(1e-4));
+        nn::DataParallel parallel(&group);
+        parallel.attach(*replica, bucket_bytes);
+        GroupStep result{};
+        result.step_s = seconds_per_call(device, 50, [&] {
+          replica_optimizer.zero_grad();
+          torch::mse_loss(replica->forward(inputs), targets).backward();
+          parallel.average_gradients();
+          replica_optimizer.step();
+        });
+        result.stats = parallel.last_averaging();
+        // The averaging alone, with no backward to hide behind: every bucket started at once.
+        result.averaging_alone_s = seconds_per_call(device, 50, [&] { parallel.average_gradients(); });
+        return result;
+      };
+      const GroupStep after_backward = group_step(2 * gradient_bytes);
+      const GroupStep overlapped = group_step(nn::kGradientBucketBytes);
+      auto exposed_ms = [&](const GroupStep& g) { return std::max(0.0, g.step_s - compute_s) * 1e3; };
       if (rank == 0) {
         std::printf("%s\n", json{{"trainer", w.trainer},
                                   {"device", device.str()},
@@ -131,8 +158,16 @@ int main(int argc, char** argv) {
                                   {"batch_size", w.batch_size},
                                   {"gradient_bytes", gradient_bytes},
                                   {"compute_ms_per_step", compute_s * 1e3},
-                                  {"allreduce_ms_per_step", allreduce_s * 1e3},
-                                  {"allreduce_over_compute", allreduce_s / compute_s}}
+                                  {"allreduce_ms_per_step", overlapped.averaging_alone_s * 1e3},
+                                  {"allreduce_over_compute", overlapped.averaging_alone_s / compute_s},
+                                  {"one_bucket_step_ms", after_backward.step_s * 1e3},
+                                  {"one_bucket_exposed_ms", exposed_ms(after_backward)},
+                                  {"group_step_ms", overlapped.step_s * 1e3},
+                                  {"exposed_allreduce_ms", exposed_ms(overlapped)},
+                                  {"step_speedup_over_one_bucket", after_backward.step_s / overlapped.step_s},
+                                  {"buckets", overlapped.stats.buckets},
+                                  {"buckets_started_in_backward", overlapped.stats.started_in_backward},
+                                  {"gradients_after_first_start", overlapped.stats.gradients_after_first_start}}
                                 .dump()
                                 .c_str());
       }

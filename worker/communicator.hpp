@@ -7,6 +7,7 @@
 // Every call is collective: all ranks of the group make the same calls in the same order with
 // tensors of the same size and type. A failure throws CommunicatorError naming the call, which
 // fails the trial (the worker records the reason) rather than the process.
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -19,6 +20,15 @@ class CommunicatorError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A collective operation started and not yet finished (start_all_reduce_sum). wait() returns when
+// the result may be used by work the caller queues next: on the CPU, when the data is there; on a
+// CUDA stream, once the caller's current stream waits for it (the host does not block).
+class PendingCollective {
+ public:
+  virtual ~PendingCollective() = default;
+  virtual void wait() = 0;
+};
+
 class Communicator {
  public:
   virtual ~Communicator() = default;
@@ -28,9 +38,25 @@ class Communicator {
   // In place: every rank's `tensor` becomes the element-wise sum over the group. Contiguous
   // float, double, int or long tensors on the device the implementation serves.
   virtual void all_reduce_sum(torch::Tensor& tensor) = 0;
+  // all_reduce_sum started without waiting for it, so that the caller can go on (the backward
+  // pass computing the next gradients) while it runs. `tensor` must stay alive and untouched
+  // until wait() returns. Started collectives must also be started in the same order on every
+  // rank. The default runs the blocking call (an implementation that cannot overlap).
+  virtual std::unique_ptr<PendingCollective> start_all_reduce_sum(torch::Tensor& tensor);
   // In place: every rank's `tensor` becomes root's.
   virtual void broadcast(torch::Tensor& tensor, int root) = 0;
   virtual void barrier() = 0;
 };
+
+// A collective that finished when it was started.
+class FinishedCollective : public PendingCollective {
+ public:
+  void wait() override {}
+};
+
+inline std::unique_ptr<PendingCollective> Communicator::start_all_reduce_sum(torch::Tensor& tensor) {
+  all_reduce_sum(tensor);
+  return std::make_unique<FinishedCollective>();
+}
 
 }  // namespace hpsearch

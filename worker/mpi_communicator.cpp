@@ -34,6 +34,22 @@ void on_host(torch::Tensor& tensor, Operation operation) {
   tensor.copy_(host);
 }
 
+class MpiPendingCollective : public PendingCollective {
+ public:
+  MpiPendingCollective(MPI_Request request, const char* call) : request_(request), call_(call) {}
+  // A collective still in flight cannot be cancelled or freed (MPI forbids both); if its owner is
+  // destroyed without wait() (a trial that failed in its backward pass), the request is left to
+  // MPI_Finalize rather than waited for here, where the other ranks may never join it.
+  void wait() override {
+    if (request_ == MPI_REQUEST_NULL) return;
+    check(MPI_Wait(&request_, MPI_STATUS_IGNORE), call_);
+  }
+
+ private:
+  MPI_Request request_;
+  const char* call_;
+};
+
 }  // namespace
 
 MpiCommunicator::MpiCommunicator(MPI_Comm group) : group_(group) {
@@ -47,6 +63,16 @@ void MpiCommunicator::all_reduce_sum(torch::Tensor& tensor) {
     check(MPI_Allreduce(MPI_IN_PLACE, t.data_ptr(), static_cast<int>(t.numel()), mpi_type_of(t, "MPI_Allreduce"), MPI_SUM, group_),
           "MPI_Allreduce");
   });
+}
+
+std::unique_ptr<PendingCollective> MpiCommunicator::start_all_reduce_sum(torch::Tensor& tensor) {
+  if (size_ == 1) return std::make_unique<FinishedCollective>();
+  if (!tensor.device().is_cpu() || !tensor.is_contiguous()) return Communicator::start_all_reduce_sum(tensor);
+  MPI_Request request = MPI_REQUEST_NULL;
+  check(MPI_Iallreduce(MPI_IN_PLACE, tensor.data_ptr(), static_cast<int>(tensor.numel()), mpi_type_of(tensor, "MPI_Iallreduce"), MPI_SUM, group_,
+                       &request),
+        "MPI_Iallreduce");
+  return std::make_unique<MpiPendingCollective>(request, "MPI_Iallreduce");
 }
 
 void MpiCommunicator::broadcast(torch::Tensor& tensor, int root) {

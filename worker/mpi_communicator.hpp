@@ -14,6 +14,8 @@ class MpiCommunicator : public Communicator {
   int size() const override { return size_; }
   std::string name() const override { return "mpi"; }
   void all_reduce_sum(torch::Tensor& tensor) override;
+  // MPI_Iallreduce for contiguous CPU tensors (a CUDA tensor takes the blocking, staged path).
+  std::unique_ptr<PendingCollective> start_all_reduce_sum(torch::Tensor& tensor) override;
   void broadcast(torch::Tensor& tensor, int root) override;
   void barrier() override;
 

@@ -3,6 +3,8 @@
 #ifdef HPSEARCH_WITH_NCCL
 
 #include <ATen/cuda/CUDAContext.h>
+#include <ATen/cuda/CUDAEvent.h>
+#include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <nccl.h>
 
@@ -25,9 +27,21 @@ ncclDataType_t nccl_type_of(const torch::Tensor& tensor, const char* call) {
   }
 }
 
+// Done when the stream that waits on it reaches the all-reduce's end.
+class NcclPendingCollective : public PendingCollective {
+ public:
+  NcclPendingCollective(at::cuda::CUDAEvent done, int device) : done_(std::move(done)), device_(device) {}
+  void wait() override { done_.block(at::cuda::getCurrentCUDAStream(static_cast<c10::DeviceIndex>(device_))); }
+
+ private:
+  at::cuda::CUDAEvent done_;
+  int device_;
+};
+
 class NcclCommunicator : public Communicator {
  public:
-  NcclCommunicator(MPI_Comm group, int cuda_device) : device_(cuda_device) {
+  NcclCommunicator(MPI_Comm group, int cuda_device)
+      : device_(cuda_device), side_stream_(at::cuda::getStreamFromPool(false, static_cast<c10::DeviceIndex>(cuda_device))) {
     MPI_Comm_rank(group, &rank_);
     MPI_Comm_size(group, &size_);
     ncclUniqueId id;
@@ -49,6 +63,22 @@ class NcclCommunicator : public Communicator {
                         ncclSum, comm_, stream(tensor)),
           "ncclAllReduce");
   }
+  std::unique_ptr<PendingCollective> start_all_reduce_sum(torch::Tensor& tensor) override {
+    require_cuda(tensor, "ncclAllReduce");
+    const auto current = at::cuda::getCurrentCUDAStream(tensor.device().index());
+    at::cuda::CUDAEvent ready;
+    ready.record(current);
+    ready.block(side_stream_);
+    check(ncclAllReduce(tensor.data_ptr(), tensor.data_ptr(), static_cast<size_t>(tensor.numel()), nccl_type_of(tensor, "ncclAllReduce"),
+                        ncclSum, comm_, side_stream_.stream()),
+          "ncclAllReduce");
+    // The caching allocator must not hand the memory to another tensor before the side stream is
+    // done with it, even if the caller drops `tensor` early.
+    c10::cuda::CUDACachingAllocator::recordStream(tensor.storage().data_ptr(), side_stream_);
+    at::cuda::CUDAEvent done;
+    done.record(side_stream_);
+    return std::make_unique<NcclPendingCollective>(std::move(done), device_);
+  }
   void broadcast(torch::Tensor& tensor, int root) override {
     require_cuda(tensor, "ncclBroadcast");
     check(ncclBroadcast(tensor.data_ptr(), tensor.data_ptr(), static_cast<size_t>(tensor.numel()), nccl_type_of(tensor, "ncclBroadcast"),
@@ -68,6 +98,7 @@ class NcclCommunicator : public Communicator {
     if (!tensor.is_cuda() || !tensor.is_contiguous()) throw CommunicatorError(std::string(call) + ": needs a contiguous CUDA tensor");
   }
   int device_ = 0, rank_ = 0, size_ = 1;
+  c10::cuda::CUDAStream side_stream_;  // start_all_reduce_sum's work
   ncclComm_t comm_ = nullptr;
 };
 

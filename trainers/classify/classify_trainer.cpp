@@ -114,7 +114,7 @@ class ClassifyTask : public nn::ModelTask {
       const torch::Tensor logits = model_->forward(images);
       const torch::Tensor loss = F::cross_entropy(logits, labels);
       parallel_.weighted_loss(loss, labels.size(0), size).backward();
-      parallel_.average_gradients(*model_);
+      parallel_.average_gradients();
       optimizer_->step();
       // Accumulated on the device: reading a value per batch would wait for the GPU each time.
       loss_sum += loss.detach() * static_cast<double>(labels.size(0));

@@ -74,7 +74,7 @@ class DetectTask : public nn::ModelTask {
       const torch::Tensor loss =
           detect::detect_loss(model_->forward(x), data_.train_presence.index_select(0, index), data_.train_boxes.index_select(0, index), bce_loss_scale_);
       parallel_.weighted_loss(loss, index.size(0), size).backward();
-      parallel_.average_gradients(*model_);
+      parallel_.average_gradients();
       optimizer_->step();
       // Kept on the device: reading the value per batch would wait for the GPU at every step.
       loss_sum += loss.detach() * static_cast<double>(index.size(0));

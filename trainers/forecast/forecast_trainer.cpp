@@ -62,7 +62,7 @@ class ForecastTask : public nn::ModelTask {
       optimizer_->zero_grad();
       const torch::Tensor loss = F::mse_loss(model_->forward(data_.train_inputs.index_select(0, index)), data_.train_targets.index_select(0, index));
       parallel_.weighted_loss(loss, index.size(0), size).backward();
-      parallel_.average_gradients(*model_);
+      parallel_.average_gradients();
       optimizer_->step();
       loss_sum += loss.detach() * static_cast<double>(index.size(0));  // on the device: no wait per batch
       seen += index.size(0);

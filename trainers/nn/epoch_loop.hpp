@@ -52,7 +52,9 @@ class ModelTask : public EpochTask {
         optimizer_(std::move(optimizer)),
         batch_size_(batch_size),
         eval_batch_size_(eval_batch_size),
-        constant_metrics_(std::move(constant_metrics)) {}
+        constant_metrics_(std::move(constant_metrics)) {
+    parallel_.attach(*model_);  // gradients averaged over the group from the first backward()
+  }
 
   DataParallel parallel_;  // the trial's group (--gpus-per-trial); alone: every call a no-op
   torch::nn::Sequential model_;
