@@ -1,0 +1,131 @@
+# slurm/hpsearch.sbatch on a real Slurm 22.05 started on localhost (tools/cluster/start-slurm.sh,
+# root only; it installs Debian's packages if missing). A search that finishes ends COMPLETED and
+# is not requeued; one that fails ends FAILED with hpsearch's exit code and is not requeued; one
+# stopped by SIGUSR2 (what --signal=B:USR2@120 sends before the time limit; `scancel --batch`
+# sends it now) requeues itself, and its second run continues the study in the same database:
+# every trial COMPLETE, each once, the trials finished before the signal not run again, the ones
+# it interrupted run again. With HPSEARCH_REQUEUE=0 the signal stops the search and nothing more.
+source "$(dirname "$0")/lib.sh"
+
+SLURM_LOCAL_DIR=${SLURM_LOCAL_DIR:-/tmp/slurm-local}
+export SLURM_CONF=$SLURM_LOCAL_DIR/etc/slurm.conf
+
+# The test starts Slurm unless its controller already runs, and then stops it (by pid files).
+slurmctld_pid=$(cat "$SLURM_LOCAL_DIR/run/slurmctld.pid" 2>/dev/null || true)
+started_slurm=1
+[ -n "$slurmctld_pid" ] && [ "$(cat "/proc/$slurmctld_pid/comm" 2>/dev/null)" = slurmctld ] && started_slurm=0
+jobs=()
+cleanup() {
+  for job in "${jobs[@]}"; do scancel "$job" 2>/dev/null || true; done
+  if [ "$started_slurm" = 1 ]; then bash tools/cluster/stop-slurm.sh > /dev/null || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+begin=$SECONDS
+# ctest -j 2 may run both batch tests at once, and both start scripts may install packages:
+# apt allows one at a time, so the starts take turns (-o: the daemons do not keep the lock).
+flock -o -w 300 /tmp/hpsearch-cluster-start.lock bash tools/cluster/start-slurm.sh > "$WORK/start-slurm.log" 2>&1 || {
+  cat "$WORK/start-slurm.log" >&2
+  fail "tools/cluster/start-slurm.sh could not start Slurm (its output is above): this test needs root, and Debian 12's munge, slurmctld, slurmd and slurm-client, which the script installs with apt"
+}
+echo "Slurm ready after $((SECONDS - begin)) s"
+
+# 1 master + 1 worker (the local node has 2 CPUs); trials of 10 steps of 100 ms.
+cat > "$WORK/curve.json" <<'JSON'
+{"trainer": {"type": "synthetic", "function": "learning_curve", "steps": 10, "sleep_ms": 100},
+ "objective": {"metric": "value", "mode": "min"},
+ "trials": 20,
+ "sampler": {"type": "random", "seed": 5},
+ "params": {"x1": {"$uniform": [-5, 10]}, "x2": {"$uniform": [0, 15]}}}
+JSON
+
+# submit NAME [hpsearch arguments]: submits from the source root, as the README says; sets $job.
+submit() {
+  local name=$1
+  shift
+  job=$(HPSEARCH=$HPSEARCH sbatch --parsable --ntasks=2 --time=10 --job-name="$name" --output="$WORK/$name.out" \
+    slurm/hpsearch.sbatch "$@") || fail "sbatch refused slurm/hpsearch.sbatch"
+  jobs+=("$job")
+  echo "$name: job $job"
+}
+field() { scontrol show job "$1" | grep -o "\b$2=[^ ]*" | head -1 | cut -d= -f2; }
+# wait_end JOB SECONDS: waits until the job has ended (polling, not sbatch --wait); sets $state.
+wait_end() {
+  local deadline=$((SECONDS + $2))
+  while :; do
+    state=$(field "$1" JobState)
+    case "$state" in
+      COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY | BOOT_FAIL | DEADLINE) return ;;
+    esac
+    [ "$SECONDS" -lt "$deadline" ] || fail "job $1 still $state after $2 s"
+    sleep 0.5
+  done
+}
+count() { sqlite3 "$1" "SELECT count(*) FROM trials WHERE state = '$2'" 2>/dev/null || echo 0; }
+# signal_mid_search JOB DB COMPLETE: sends SIGUSR2 to the batch shell once COMPLETE trials are
+# done and one runs.
+signal_mid_search() {
+  local deadline=$((SECONDS + 60))
+  until [ "$(count "$2" COMPLETE)" -ge "$3" ] && [ "$(count "$2" RUNNING)" -ge 1 ]; do
+    [ "$SECONDS" -lt "$deadline" ] || { cat "$WORK"/*.out; fail "job $1: $3 trials not COMPLETE after 60 s"; }
+    sleep 0.2
+  done
+  scancel --batch --signal=USR2 "$1"
+}
+
+# A search that finishes: COMPLETED, never requeued.
+t0=$SECONDS
+submit plain "$WORK/curve.json" --db "$WORK/plain.db" --trials 6 --set trainer.sleep_ms=0
+wait_end "$job" 60
+[ "$state" = COMPLETED ] && [ "$(field "$job" Restarts)" = 0 ] || { cat "$WORK/plain.out"; fail "plain job: $state, restarts $(field "$job" Restarts)"; }
+! grep -q requeueing "$WORK/plain.out" || fail "plain job asked for a requeue"
+[ "$(count "$WORK/plain.db" COMPLETE)" = 6 ] || fail "plain job: $(count "$WORK/plain.db" COMPLETE) trials COMPLETE, not 6"
+echo "plain: COMPLETED, not requeued, $((SECONDS - t0)) s"
+
+# A search that fails (no such space file): FAILED with hpsearch's exit code 2, never requeued.
+t0=$SECONDS
+submit failing "$WORK/missing.json" --db "$WORK/failing.db"
+wait_end "$job" 60
+[ "$state" = FAILED ] && [ "$(field "$job" ExitCode)" = 2:0 ] && [ "$(field "$job" Restarts)" = 0 ] ||
+  { cat "$WORK/failing.out"; fail "failing job: $state, exit code $(field "$job" ExitCode), restarts $(field "$job" Restarts)"; }
+grep -q "missing.json" "$WORK/failing.out" || { cat "$WORK/failing.out"; fail "failing job: hpsearch's message does not name the space file"; }
+echo "failing: FAILED (exit code 2), not requeued, $((SECONDS - t0)) s"
+
+# SIGUSR2 with HPSEARCH_REQUEUE=0: the search stops gracefully, the job ends COMPLETED.
+t0=$SECONDS
+HPSEARCH_REQUEUE=0 submit optout "$WORK/curve.json" --db "$WORK/optout.db"
+signal_mid_search "$job" "$WORK/optout.db" 2
+wait_end "$job" 60
+[ "$state" = COMPLETED ] && [ "$(field "$job" Restarts)" = 0 ] || { cat "$WORK/optout.out"; fail "HPSEARCH_REQUEUE=0: $state, restarts $(field "$job" Restarts)"; }
+grep -q "stopped by SIGUSR2; not requeued (HPSEARCH_REQUEUE=0" "$WORK/optout.out" || { cat "$WORK/optout.out"; fail "HPSEARCH_REQUEUE=0: no stop message"; }
+[ "$(count "$WORK/optout.db" INTERRUPTED)" -ge 1 ] && [ "$(count "$WORK/optout.db" COMPLETE)" -lt 20 ] ||
+  fail "HPSEARCH_REQUEUE=0: the search was not stopped mid-way by the signal"
+echo "HPSEARCH_REQUEUE=0: stopped, COMPLETED, not requeued, $((SECONDS - t0)) s"
+
+# SIGUSR2 mid-search: the job requeues itself and its second run finishes the study.
+t0=$SECONDS
+submit requeued "$WORK/curve.json" --db "$WORK/runs.db"
+signal_mid_search "$job" "$WORK/runs.db" 4
+wait_end "$job" 120
+[ "$state" = COMPLETED ] && [ "$(field "$job" Restarts)" = 1 ] && [ "$(field "$job" ExitCode)" = 0:0 ] ||
+  { cat "$WORK/requeued.out"; fail "signalled job: $state, restarts $(field "$job" Restarts), exit code $(field "$job" ExitCode); expected COMPLETED after 1 requeue"; }
+out=$WORK/requeued.out
+grep -q "hpsearch: stopped by SIGUSR2" "$out" && grep -q "requeueing job $job to continue the study" "$out" ||
+  { cat "$out"; fail "the first run did not stop on SIGUSR2 and requeue"; }
+grep -q "job $job, run 2: continuing the study" "$out" || { cat "$out"; fail "no second run"; }
+before=$(sed -n 's/.*20 trials (\([0-9]*\) finished before).*/\1/p' "$out" | tail -1)
+[ -n "$before" ] && [ "$before" -ge 4 ] && [ "$before" -lt 20 ] || { cat "$out"; fail "the second run did not continue the study (finished before: '$before')"; }
+check_summary "$WORK/runs.db" '
+trials = s["trials"]
+assert [t["number"] for t in trials] == list(range(20)), [t["number"] for t in trials]
+assert all(t["state"] == "COMPLETE" for t in trials), [(t["number"], t["state"]) for t in trials]
+rerun = [t for t in trials if t["attempts"]]
+assert rerun, "no trial was interrupted and run again"
+for t in rerun:
+    assert [a["state"] for a in t["attempts"]] == ["INTERRUPTED"], t["attempts"]
+    assert t["attempts"][0]["error"].startswith("interrupted by SIGUSR2"), t["attempts"]
+assert len(trials) - len(rerun) >= 4, "finished trials were run again"
+print("requeued: %d trials COMPLETE, %d of them interrupted by SIGUSR2 and run again" % (len(trials), len(rerun)))
+'
+echo "requeued: $before trials finished before the requeue, COMPLETED after 1 requeue, $((SECONDS - t0)) s"
+echo "slurm batch: ok ($((SECONDS - begin)) s)"
