@@ -68,16 +68,14 @@ SearchOutcome Master::run() {
   // Trials a previous run left unfinished go first, in number order: RUNNING (that run died),
   // INTERRUPTED (it was stopped), WAITING (a retry it had not started).
   std::deque<int> reruns;
-  int finished_before = 0;
   for (const auto& t : trials) {
-    if (is_finished(t.state)) ++finished_before;
-    else reruns.push_back(t.number);
+    if (!is_finished(t.state)) reruns.push_back(t.number);
   }
   int next_new = static_cast<int>(trials.size());
   bool stopping = false;
   auto has_work = [&] { return !stopping && (!reruns.empty() || next_new < options_.trials); };
 
-  Progress progress(std::max(options_.trials, static_cast<int>(trials.size())), finished_before, storage_.history().mode, options_.progress);
+  Progress progress(std::max(options_.trials, static_cast<int>(trials.size())), storage_.history(), options_.progress);
   outcome_ = SearchOutcome{};
   SearchOutcome& outcome = outcome_;
   const auto started_at = Clock::now();

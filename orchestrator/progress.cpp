@@ -20,15 +20,23 @@ std::string format_duration(double seconds) {
   return buffer;
 }
 
-Progress::Progress(int total, int already_done, ObjectiveMode mode, Style style, std::FILE* out, std::chrono::seconds plain_interval)
-    : total_(total), done_(already_done), mode_(mode), style_(style), out_(out), plain_interval_(plain_interval) {}
+Progress::Progress(int total, const StudyHistory& before, Style style, std::FILE* out, std::chrono::seconds plain_interval)
+    : total_(total), mode_(before.mode), style_(style), out_(out), plain_interval_(plain_interval) {
+  for (const auto& t : before.trials) {
+    if (is_finished(t.state)) count_finished(t.state, t.value, t.number);
+  }
+}
 
 Progress::Style Progress::style_for(std::FILE* out) { return isatty(fileno(out)) ? Style::Live : Style::Plain; }
 
 void Progress::trial_finished(TrialState state, std::optional<double> value, int number) {
   --running_;
-  ++done_;
   ++done_here_;
+  count_finished(state, value, number);
+}
+
+void Progress::count_finished(TrialState state, std::optional<double> value, int number) {
+  ++done_;
   if (state == TrialState::Fail) ++failed_;
   if (state == TrialState::Pruned) ++pruned_;
   if (state == TrialState::Complete && value) {

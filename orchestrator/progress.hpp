@@ -14,7 +14,10 @@ namespace hpsearch {
 class Progress {
  public:
   enum class Style { Live, Plain, None };
-  Progress(int total, int already_done, ObjectiveMode mode, Style style, std::FILE* out = stderr,
+  // `before`: the study as this run found it. Its finished trials count as done, failed, pruned
+  // and towards the best value, so that a resumed search shows the study's figures, not only
+  // this run's; the rate counts this run's trials only.
+  Progress(int total, const StudyHistory& before, Style style, std::FILE* out = stderr,
            std::chrono::seconds plain_interval = std::chrono::seconds(10));
 
   void trial_started() { ++running_; }
@@ -31,7 +34,10 @@ class Progress {
 
  private:
   using Clock = std::chrono::steady_clock;
-  int total_, done_, done_here_ = 0, running_ = 0, failed_ = 0, pruned_ = 0;
+  // Counts a finished trial (done, failed, pruned, best), whichever run finished it.
+  void count_finished(TrialState state, std::optional<double> value, int number);
+
+  int total_, done_ = 0, done_here_ = 0, running_ = 0, failed_ = 0, pruned_ = 0;
   ObjectiveMode mode_;
   Style style_;
   std::FILE* out_;
