@@ -37,7 +37,7 @@ constexpr const char* kUsage =
     "usage:\n"
     "  hpsearch SPACE.json [--db runs.db] [--trials T] [--study NAME] [--seed S] [--set KEY=VALUE ...]\n"
     "                      [--retries N] [--progress auto|live|plain|none] [--heartbeat-timeout S] [--stop-timeout S]\n"
-    "                      [--gpus-per-trial G]\n"
+    "                      [--gpus-per-trial G] [--run-report FILE]\n"
     "      run a search (under mpirun: rank 0 is the master, the other ranks are workers)\n"
     "  hpsearch resume runs.db [--study NAME] [--trials T] [--retries N] [--gpus-per-trial G] [--progress ...]\n"
     "      continue a study from the space stored in its database (under mpirun, as a search)\n"
@@ -51,7 +51,7 @@ constexpr const char* kUsage =
     "      train one configuration (a resolved one, or the best COMPLETE trial of a study) with a progress bar\n";
 
 struct SearchArgs {
-  std::string space_file, db = "runs.db", study, progress = "auto";
+  std::string space_file, db = "runs.db", study, progress = "auto", run_report;
   std::vector<std::string> sets;
   bool resume = false;  // hpsearch resume DB: the space is the one stored in the database
   double heartbeat_timeout_s = 60, stop_timeout_s = 30;
@@ -65,7 +65,8 @@ void add_run_options(po::options_description& options, SearchArgs& a) {
       "gpus-per-trial", po::value<std::string>(), "ranks (one GPU each) that train one trial together (overrides resources.gpus_per_trial)")(
       "progress", po::value(&a.progress), "auto (live on a terminal), live, plain or none")(
       "heartbeat-timeout", po::value(&a.heartbeat_timeout_s), "seconds of silence after which a busy worker is lost (default 60; 0: never)")(
-      "stop-timeout", po::value(&a.stop_timeout_s), "after a stop signal, the longest wait in seconds for running trials (default 30)");
+      "stop-timeout", po::value(&a.stop_timeout_s), "after a stop signal, the longest wait in seconds for running trials (default 30)")(
+      "run-report", po::value(&a.run_report), "FILE: at the end, how this run ended and what it did, in JSON (for batch scripts)");
 }
 
 // Checks of both: shorthands turned into --set, the progress style, the time limits.
@@ -78,6 +79,12 @@ void finish_run_args(const po::variables_map& vm, SearchArgs& a) {
   }
   if (!(a.heartbeat_timeout_s >= 0)) throw UserError("--heartbeat-timeout must be >= 0 seconds (0: never)");
   if (!(a.stop_timeout_s >= 0)) throw UserError("--stop-timeout must be >= 0 seconds");
+  if (!a.run_report.empty()) {
+    const auto folder = std::filesystem::absolute(a.run_report).parent_path();
+    if (!std::filesystem::is_directory(folder)) {
+      throw UserError("--run-report " + a.run_report + ": the folder " + folder.string() + " does not exist; create it or name a file in an existing one");
+    }
+  }
 }
 
 SearchArgs parse_search_args(int argc, char** argv) {
@@ -206,6 +213,30 @@ PreparedSearch prepare_search(SearchArgs& args, int worker_ranks) {
   return p;
 }
 
+// --run-report: one JSON object, written whole (a temporary file renamed) so that a reader never
+// sees half of it. Batch scripts decide from it whether running the job again would get anywhere:
+//   {"study", "db", "ended": "finished" | "stopped" | "out_of_workers", "signal": "SIGUSR2" | null,
+//    "trials_finished", "trials_advanced", "trials_interrupted"}
+// trials_finished: trials that ended in this run (COMPLETE, PRUNED, FAIL); trials_advanced: see
+// SearchOutcome::advanced.
+void write_run_report(const std::string& path, const SearchArgs& args, const SearchOutcome& outcome) {
+  const json report{{"study", args.study},
+                    {"db", args.db},
+                    {"ended", outcome.out_of_workers ? "out_of_workers" : outcome.stop_signal != 0 ? "stopped" : "finished"},
+                    {"signal", outcome.stop_signal != 0 ? json(stop_signals::name(outcome.stop_signal)) : json(nullptr)},
+                    {"trials_finished", outcome.complete + outcome.pruned + outcome.failed},
+                    {"trials_advanced", outcome.advanced},
+                    {"trials_interrupted", outcome.interrupted}};
+  const std::string partial = path + ".partial";
+  std::FILE* out = std::fopen(partial.c_str(), "w");
+  const std::string text = report.dump() + "\n";
+  const bool written = out && std::fwrite(text.data(), 1, text.size(), out) == text.size();
+  if (out) std::fclose(out);
+  if (!written || std::rename(partial.c_str(), path.c_str()) != 0) {
+    std::cerr << "hpsearch: warning: could not write the run report " << path << " (the database is complete)\n";
+  }
+}
+
 int run_search(int argc, char** argv) {
   int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -306,6 +337,7 @@ int run_search(int argc, char** argv) {
                  outcome.decisions > 0 ? outcome.pruner_s * 1e6 / static_cast<double>(outcome.decisions) : 0.0);
   }
   const int code = outcome.out_of_workers ? 1 : 0;
+  if (!args.run_report.empty()) write_run_report(args.run_report, args, outcome);
   if (outcome.out_of_workers) std::cerr << "hpsearch: error: every worker was lost; the remaining trials wait for a resume\n";
   prepared.storage.reset();  // the lock is released and the database closed before any abort below
   if (!outcome.silent_workers.empty()) {

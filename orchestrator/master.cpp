@@ -31,6 +31,10 @@ Master::Master(SqliteStorage& storage, Sampler& sampler, const SearchSpace& spac
     : storage_(storage), sampler_(sampler), space_(space), workers_(workers), options_(std::move(options)) {}
 
 bool Master::on_step(const protocol::StepReport& step) {
+  if (!advanced_.count(step.trial)) {
+    const auto before = last_step_before_.find(step.trial);
+    if (before == last_step_before_.end() || step.step > before->second) advanced_.insert(step.trial);
+  }
   {
     Stopwatch timing(outcome_.storage_s);
     storage_.record_step(step.trial, step.step, step.metrics);
@@ -68,8 +72,15 @@ SearchOutcome Master::run() {
   // Trials a previous run left unfinished go first, in number order: RUNNING (that run died),
   // INTERRUPTED (it was stopped), WAITING (a retry it had not started).
   std::deque<int> reruns;
+  last_step_before_.clear();
+  advanced_.clear();
   for (const auto& t : trials) {
-    if (!is_finished(t.state)) reruns.push_back(t.number);
+    if (is_finished(t.state)) continue;
+    reruns.push_back(t.number);
+    for (const auto& [step, value] : t.intermediate) {
+      auto [it, inserted] = last_step_before_.emplace(t.number, step);
+      if (!inserted) it->second = std::max(it->second, step);
+    }
   }
   int next_new = static_cast<int>(trials.size());
   bool stopping = false;
@@ -273,6 +284,7 @@ SearchOutcome Master::run() {
   progress.finish();
   workers_.shutdown();
   outcome.silent_workers.assign(silent.begin(), silent.end());
+  outcome.advanced = static_cast<int>(advanced_.size());
   outcome.wall_s = std::chrono::duration<double>(Clock::now() - started_at).count();
   return outcome;
 }

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,11 @@ struct SearchOutcome {
   bool stopped_at_once = false; // a second signal, or the stop's time bound, ended the wait
   int interrupted = 0;          // trials left INTERRUPTED, to be run again on resume
   int retried = 0;              // attempts that FAILed and were run again
+  // Trials that reported a step beyond the last one the database held for them before this run
+  // (any step, for a trial new in this run): work that a rerun keeps when the trainer resumes from
+  // checkpoints. With none, and no trial finished, running the same search again would only
+  // repeat this run (a trial longer than a batch job's walltime that restarts from scratch).
+  int advanced = 0;
   std::vector<int> lost_workers;      // workers declared lost (no heartbeat)
   std::vector<int> silent_workers;    // of those, the ones never heard from again
   bool out_of_workers = false;  // every worker was lost while trials remained
@@ -70,6 +76,8 @@ class Master {
   void start_trial(int worker, int number);
 
   std::map<int, std::string> stop_reasons_;  // trial -> why the pruner stopped it, until its RESULT
+  std::map<int, int> last_step_before_;      // unfinished trial -> its last step recorded before this run
+  std::set<int> advanced_;                   // see SearchOutcome::advanced
 
   SearchOutcome outcome_;
   SqliteStorage& storage_;

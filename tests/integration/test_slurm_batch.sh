@@ -5,6 +5,8 @@
 # sends it now) requeues itself, and its second run continues the study in the same database:
 # every trial COMPLETE, each once, the trials finished before the signal not run again, the ones
 # it interrupted run again. With HPSEARCH_REQUEUE=0 the signal stops the search and nothing more.
+# A run that made no progress (its long trial restarted from scratch and was stopped before it
+# got past its last step) is not requeued: FAILED, exit code 3.
 source "$(dirname "$0")/lib.sh"
 
 SLURM_LOCAL_DIR=${SLURM_LOCAL_DIR:-/tmp/slurm-local}
@@ -128,4 +130,26 @@ assert len(trials) - len(rerun) >= 4, "finished trials were run again"
 print("requeued: %d trials COMPLETE, %d of them interrupted by SIGUSR2 and run again" % (len(trials), len(rerun)))
 '
 echo "requeued: $before trials finished before the requeue, COMPLETED after 1 requeue, $((SECONDS - t0)) s"
+# A trial longer than a walltime that restarts from scratch (the synthetic trainer keeps no
+# checkpoint): the first run took it from nothing to step 20 or more and is requeued; the second,
+# signalled before the rerun passes that step, made no progress, so the job ends FAILED with exit
+# code 3 instead of requeueing forever.
+t0=$SECONDS
+submit stuck "$WORK/curve.json" --db "$WORK/stuck.db" --trials 1 --set trainer.steps=600
+steps() { sqlite3 "$WORK/stuck.db" "SELECT count(*) FROM steps" 2>/dev/null || echo 0; }
+deadline=$((SECONDS + 60))
+until [ "$(steps)" -ge 20 ]; do [ "$SECONDS" -lt "$deadline" ] || fail "stuck job: no 20 steps after 60 s"; sleep 0.2; done
+scancel --batch --signal=USR2 "$job"
+deadline=$((SECONDS + 90))
+until grep -q "job $job, run 2: continuing the study" "$WORK/stuck.out" 2>/dev/null && [ "$(count "$WORK/stuck.db" RUNNING)" = 1 ]; do
+  [ "$SECONDS" -lt "$deadline" ] || { cat "$WORK/stuck.out"; fail "stuck job: no second run with its trial running after 90 s"; }
+  sleep 0.1
+done
+scancel --batch --signal=USR2 "$job"
+wait_end "$job" 60
+[ "$state" = FAILED ] && [ "$(field "$job" ExitCode)" = 3:0 ] && [ "$(field "$job" Restarts)" = 1 ] ||
+  { cat "$WORK/stuck.out"; fail "stuck job: $state, exit code $(field "$job" ExitCode), restarts $(field "$job" Restarts); expected FAILED, 3:0 after 1 requeue"; }
+grep -q "finished no trial and took none past its last recorded step" "$WORK/stuck.out" || { cat "$WORK/stuck.out"; fail "stuck job: no message"; }
+[ "$(count "$WORK/stuck.db" INTERRUPTED)" = 1 ] || fail "stuck job: its trial is not INTERRUPTED (to run with a longer walltime)"
+echo "stuck: requeued once, then FAILED (exit code 3) without progress, $((SECONDS - t0)) s"
 echo "slurm batch: ok ($((SECONDS - begin)) s)"
