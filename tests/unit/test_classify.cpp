@@ -457,8 +457,12 @@ TEST(ClassifyTrainer, LearnsRealFashionMnistWellAboveChance) {
   EXPECT_LT(last["test_loss"].get<double>(), before["test_loss"].get<double>());
   EXPECT_DOUBLE_EQ(best, std::max(reporter.reports[1].second["test_accuracy"].get<double>(), last["test_accuracy"].get<double>()));
 
-  // Per-class results: in the last report and in the trial folder; the confusion matrix counts
-  // every test image once, and its diagonal is the accuracy.
+  // Per-class results: in every report (any may be a trial's last: time budget, early stopping,
+  // pruning) and in the trial folder; the confusion matrix counts every test image once, and its
+  // diagonal is the accuracy.
+  for (const auto& [step, metrics] : reporter.reports) {
+    EXPECT_TRUE(metrics.contains("confusion_matrix") && metrics.contains("per_class_accuracy")) << "step " << step;
+  }
   ASSERT_TRUE(last.contains("confusion_matrix"));
   const json file = json::parse(std::ifstream(dir.path() / "trial3" / "classification.json"));
   EXPECT_EQ(file["confusion_matrix"], last["confusion_matrix"]);
