@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Compiles the CUDA-only sources (the NCCL communicator, built only against a CUDA LibTorch) for
-# syntax and types, without a GPU and without a CUDA LibTorch: CPU LibTorch 1.13's headers, the
-# CUDA toolkit's headers and nccl.h. It catches the typos and API slips that otherwise wait for
+# Compiles the CUDA-only parts of the sources (the NCCL communicator, the CUDA out-of-memory
+# recovery: built only against a CUDA LibTorch) for syntax and types, without a GPU and without a
+# CUDA LibTorch: CPU LibTorch 1.13's headers, the CUDA toolkit's headers and nccl.h. It catches the typos and API slips that otherwise wait for
 # a session with the GPU machine. Skips (exit 0, with a line saying so) when the headers are absent.
 #
 #   bash tools/check-cuda-sources.sh [CUDA_INCLUDE_DIR]     (default: newest /usr/local/cuda*/include)
@@ -21,8 +21,9 @@ trap 'rm -rf "$stub"' EXIT
 mkdir -p "$stub/c10/cuda/impl"
 echo '#pragma once' >"$stub/c10/cuda/impl/cuda_cmake_macros.h"
 
-for source in worker/nccl_communicator.cpp; do
-  g++ -std=c++17 -fsyntax-only -DHPSEARCH_WITH_NCCL -I. -I"$stub" -I/usr/include/torch/csrc/api/include \
-    -I"$cuda_include" ${mpi_include:+-I"$mpi_include"} "$source"
-  echo "check-cuda-sources: $source OK (against $cuda_include)"
+# Every source with a CUDA-only part, and the macro that turns it on (CMakeLists.txt sets them).
+for source in worker/nccl_communicator.cpp:HPSEARCH_WITH_NCCL worker/trial_runner.cpp:HPSEARCH_WITH_CUDA; do
+  g++ -std=c++17 -fsyntax-only -D"${source#*:}" -I. -I"$stub" -I/usr/include/torch/csrc/api/include \
+    -I"$cuda_include" ${mpi_include:+-I"$mpi_include"} "${source%%:*}"
+  echo "check-cuda-sources: ${source%%:*} with ${source#*:} OK (against $cuda_include)"
 done
