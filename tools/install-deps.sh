@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config python3
   libtorch-dev libopenmpi-dev openmpi-bin libsqlite3-dev sqlite3 nlohmann-json3-dev
   libboost-program-options-dev libgtest-dev libbenchmark-dev libjpeg-dev zlib1g-dev
-  dataset-fashion-mnist
+  dataset-fashion-mnist bc procps
 )
 missing=()
 for p in "${packages[@]}"; do
