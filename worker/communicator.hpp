@@ -27,6 +27,10 @@ class PendingCollective {
  public:
   virtual ~PendingCollective() = default;
   virtual void wait() = 0;
+  // Lets the collective advance without waiting for it. MPI implementations move a nonblocking
+  // collective's data mostly inside MPI calls, so the caller calls this while it has other work
+  // (DataParallel: from every gradient hook); NCCL runs on its own and needs nothing.
+  virtual void progress() {}
 };
 
 class Communicator {

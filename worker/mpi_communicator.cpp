@@ -44,6 +44,11 @@ class MpiPendingCollective : public PendingCollective {
     if (request_ == MPI_REQUEST_NULL) return;
     check(MPI_Wait(&request_, MPI_STATUS_IGNORE), call_);
   }
+  void progress() override {
+    if (request_ == MPI_REQUEST_NULL) return;
+    int done = 0;  // once done, MPI_Test sets the request to MPI_REQUEST_NULL: wait() returns at once
+    check(MPI_Test(&request_, &done, MPI_STATUS_IGNORE), call_);
+  }
 
  private:
   MPI_Request request_;

@@ -51,6 +51,7 @@ class GradientBuckets {
     s.ready = true;
     if (started_ > 0) ++stats_.gradients_after_first_start;
     if (--bucket.missing == 0) start_complete_buckets(/*in_backward=*/true);
+    for (std::size_t b = 0; b < started_; ++b) buckets_[b].pending->progress();
   }
 
   void finish() {
