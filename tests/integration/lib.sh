@@ -19,3 +19,16 @@ s = json.load(open(sys.argv[1]))
 $2
 PY
 }
+
+# start_local_cluster slurm|oar PACKAGES: starts the local scheduler with tools/cluster/start-NAME.sh,
+# or fails with its output. ctest -j 2 may run both batch tests at once, and both start scripts may
+# install packages: apt allows one at a time, so the starts take turns (-o: the daemons they start
+# do not keep the lock).
+start_local_cluster() {
+  local begin=$SECONDS
+  flock -o -w 300 /tmp/hpsearch-cluster-start.lock bash "tools/cluster/start-$1.sh" > "$WORK/start-$1.log" 2>&1 || {
+    cat "$WORK/start-$1.log" >&2
+    fail "tools/cluster/start-$1.sh could not start $1 (its output is above): this test needs root, and Debian 12's $2, which the script installs with apt"
+  }
+  echo "$1 ready after $((SECONDS - begin)) s"
+}

@@ -26,13 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 begin=$SECONDS
-# ctest -j 2 may run both batch tests at once, and both start scripts may install packages:
-# apt allows one at a time, so the starts take turns (-o: the daemons do not keep the lock).
-flock -o -w 300 /tmp/hpsearch-cluster-start.lock bash tools/cluster/start-oar.sh > "$WORK/start-oar.log" 2>&1 || {
-  cat "$WORK/start-oar.log" >&2
-  fail "tools/cluster/start-oar.sh could not start OAR (its output is above): this test needs root, and Debian 12's oar-server, oar-node, oar-user (pgsql) and postgresql, which the script installs with apt"
-}
-echo "OAR ready after $((SECONDS - begin)) s"
+start_local_cluster oar "oar-server, oar-node, oar-user (pgsql) and postgresql"
 
 # The job's folder: the batch scripts as they are in the repository (mode included: oarsub -S
 # runs the script itself), the binary where the script looks for it, the space, the databases.

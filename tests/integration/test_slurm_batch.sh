@@ -24,13 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 begin=$SECONDS
-# ctest -j 2 may run both batch tests at once, and both start scripts may install packages:
-# apt allows one at a time, so the starts take turns (-o: the daemons do not keep the lock).
-flock -o -w 300 /tmp/hpsearch-cluster-start.lock bash tools/cluster/start-slurm.sh > "$WORK/start-slurm.log" 2>&1 || {
-  cat "$WORK/start-slurm.log" >&2
-  fail "tools/cluster/start-slurm.sh could not start Slurm (its output is above): this test needs root, and Debian 12's munge, slurmctld, slurmd and slurm-client, which the script installs with apt"
-}
-echo "Slurm ready after $((SECONDS - begin)) s"
+start_local_cluster slurm "munge, slurmctld, slurmd and slurm-client"
 
 # 1 master + 1 worker (the local node has 2 CPUs); trials of 10 steps of 100 ms.
 cat > "$WORK/curve.json" <<'JSON'
