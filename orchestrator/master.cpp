@@ -100,11 +100,41 @@ SearchOutcome Master::run() {
   };
   std::map<int, Busy> running;  // worker -> its trial
   std::set<int> lost, silent;   // lost workers; those not heard from since
+  std::set<int> stuck;          // lost by --step-timeout; still stuck unless they sent READY since
   std::set<int> interrupting;   // trials stopped by the signal, until their RESULT
   std::string stop_reason;
   Clock::time_point stop_deadline{};
   const auto heartbeat_limit = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options_.heartbeat_timeout_s));
   const bool watch_heartbeats = workers_.sends_heartbeats() && options_.heartbeat_timeout_s > 0;
+  const auto step_limit = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options_.step_timeout_s));
+
+  // A trial's attempt FAILed: run it again while it has retries left, else record it FAIL.
+  auto fail_or_retry = [&](int trial, std::string error) {
+    int failures = 0;
+    {
+      Stopwatch timing(outcome.storage_s);
+      failures = storage_.attempts_ended_as(trial, "FAIL") + 1;
+    }
+    if (failures <= options_.retries_failed) {
+      const std::string waiting = "attempt " + std::to_string(failures) + " failed, retry " + std::to_string(failures) + " of " +
+                                  std::to_string(options_.retries_failed) + " to come: " + error;
+      {
+        Stopwatch timing(outcome.storage_s);
+        storage_.retry_trial(trial, "FAIL", error, waiting);
+      }
+      reruns.push_front(trial);  // next (when not stopping), so that a sequential search stays deterministic
+      progress.trial_stopped();
+      ++outcome.retried;
+      return;
+    }
+    if (failures > 1) error += " (failed " + std::to_string(failures) + " times; earlier attempts in summarize --format json)";
+    {
+      Stopwatch timing(outcome.storage_s);
+      storage_.finish_trial(trial, TrialState::Fail, std::nullopt, error);
+    }
+    progress.trial_finished(TrialState::Fail, std::nullopt, trial);
+    ++outcome.failed;
+  };
   auto next_lock_refresh = Clock::now();
   int signals_seen = 0;
 
@@ -175,6 +205,7 @@ SearchOutcome Master::run() {
       switch (message->kind) {
         case protocol::WorkerMessage::Kind::Ready:
           if (!lost.count(worker)) idle.push_back(worker);
+          stuck.erase(worker);  // its trial ended after all: it can leave with the others
           break;
         case protocol::WorkerMessage::Kind::Heartbeat: break;
         case protocol::WorkerMessage::Kind::Step: {
@@ -213,24 +244,8 @@ SearchOutcome Master::run() {
             break;
           }
           if (r.state == TrialState::Fail) {
-            int failures = 0;
-            {
-              Stopwatch timing(outcome.storage_s);
-              failures = storage_.attempts_ended_as(r.trial, "FAIL") + 1;
-            }
-            if (failures <= options_.retries_failed) {
-              const std::string waiting = "attempt " + std::to_string(failures) + " failed, retry " + std::to_string(failures) + " of " +
-                                          std::to_string(options_.retries_failed) + " to come: " + error;
-              {
-                Stopwatch timing(outcome.storage_s);
-                storage_.retry_trial(r.trial, "FAIL", error, waiting);
-              }
-              reruns.push_front(r.trial);  // next (when not stopping), so that a sequential search stays deterministic
-              progress.trial_stopped();
-              ++outcome.retried;
-              break;
-            }
-            if (failures > 1) error += " (failed " + std::to_string(failures) + " times; earlier attempts in summarize --format json)";
+            fail_or_retry(r.trial, error);
+            break;
           }
           {
             Stopwatch timing(outcome.storage_s);
@@ -239,7 +254,6 @@ SearchOutcome Master::run() {
           progress.trial_finished(r.state, r.value, r.trial);
           if (r.state == TrialState::Complete) ++outcome.complete;
           if (r.state == TrialState::Pruned) ++outcome.pruned;
-          if (r.state == TrialState::Fail) ++outcome.failed;
           break;
         }
       }
@@ -273,6 +287,32 @@ SearchOutcome Master::run() {
         it = running.erase(it);
       }
     }
+    if (options_.step_timeout_s > 0) {
+      for (auto it = running.begin(); it != running.end();) {
+        if (now - it->second.last_step <= step_limit) {
+          ++it;
+          continue;
+        }
+        // The worker still answers (its heartbeats come from another thread than its trial's), but
+        // the trial has not reported for too long: it hangs, or one rank of its group failed while
+        // the others wait in a collective. The worker is left out; the search goes on.
+        const int worker = it->first, number = it->second.trial;
+        const std::string why = "no step report for " + std::to_string(static_cast<long long>(options_.step_timeout_s)) +
+                                " s (--step-timeout) from worker " + std::to_string(worker) +
+                                ": the trial hangs, or a rank of its group failed while the others wait in a collective; the worker is left out";
+        std::fprintf(stderr, "\nhpsearch: trial %d: %s\n", number, why.c_str());
+        lost.insert(worker);
+        stuck.insert(worker);
+        outcome.lost_workers.push_back(worker);
+        it = running.erase(it);
+        if (interrupting.erase(number)) {
+          ++outcome.interrupted;  // stopping: it stays INTERRUPTED on disk
+          progress.trial_stopped();
+        } else {
+          fail_or_retry(number, why);
+        }
+      }
+    }
     if (now >= next_lock_refresh) {
       Stopwatch timing(outcome.storage_s);
       storage_.refresh_lock();
@@ -284,6 +324,9 @@ SearchOutcome Master::run() {
   progress.finish();
   workers_.shutdown();
   outcome.silent_workers.assign(silent.begin(), silent.end());
+  for (int worker : stuck) {
+    if (!silent.count(worker)) outcome.silent_workers.push_back(worker);
+  }
   outcome.advanced = static_cast<int>(advanced_.size());
   outcome.wall_s = std::chrono::duration<double>(Clock::now() - started_at).count();
   return outcome;

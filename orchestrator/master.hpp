@@ -34,6 +34,7 @@ struct MasterOptions {
   const Pruner* pruner = nullptr;      // asked after each step whether the trial goes on; null: always
   int retries_failed = 0;              // how many times a FAIL trial is run again
   double heartbeat_timeout_s = 60;     // a busy worker silent for longer is lost (0: never)
+  double step_timeout_s = 0;           // a trial with no STEP for longer FAILs and its worker is lost (0: never)
   double stop_timeout_s = 30;          // after a stop signal, the longest wait for running trials
                                        // (or their longest step, when longer)
   bool watch_signals = false;          // stop on SIGINT/SIGTERM/SIGUSR2 (stop_signals.hpp)
@@ -59,7 +60,8 @@ struct SearchOutcome {
   // repeat this run (a trial longer than a batch job's walltime that restarts from scratch).
   int advanced = 0;
   std::vector<int> lost_workers;      // workers declared lost (no heartbeat)
-  std::vector<int> silent_workers;    // of those, the ones never heard from again
+  std::vector<int> silent_workers;    // of those, the ones never heard from again or still stuck in a trial:
+                                      // they cannot take part in MPI_Finalize
   bool out_of_workers = false;  // every worker was lost while trials remained
 };
 

@@ -1,4 +1,5 @@
-# Each failure kind ends its trial FAIL with its reason and the search goes on; retries run a
+# Each failure kind ends its trial FAIL with its reason and the search goes on (a trial that hangs
+# without a step report too, with --step-timeout); retries run a
 # FAIL trial again with the same number and configuration, keep every attempt's reason, and the
 # study still ends with exactly the trials asked, each number once.
 source "$(dirname "$0")/lib.sh"
@@ -46,6 +47,30 @@ set -e
 [ "$code" = 2 ] && grep -q "tests/spaces/command.json: retries.failed: must be an integer from 0 to 1000, got -1" "$WORK/bad.log" ||
   { cat "$WORK/bad.log"; fail "bad --retries: code $code"; }
 [ ! -e "$WORK/bad.db" ] || fail "a refused search wrote a database"
+
+# --step-timeout: a trial that reports no step for 2 s (it hangs after its first step, inside a
+# 60 s timeout_s) FAILs with the reason, its worker is left out, the other worker runs the rest,
+# and the stuck worker, which cannot leave, is ended with MPI_Abort once the database is complete:
+# exit code 0.
+mpirun -np 3 "$HPSEARCH" tests/spaces/command.json --db "$WORK/step.db" --progress none --trials 6 --step-timeout 2 \
+  --set trainer.timeout_s=60 --set 'params.misbehave={"2": "hang"}' 2> "$WORK/step.log" || { cat "$WORK/step.log"; fail "search with --step-timeout: exit code $?"; }
+pkill -f "$WORK/step.db_trials" || true  # the hanging script, should it outlive its rank
+grep -q "stuck in a trial; the database is complete, ending the job with MPI_Abort" "$WORK/step.log" || { cat "$WORK/step.log"; fail "no MPI_Abort of the stuck worker"; }
+check_summary "$WORK/step.db" '
+by_number = {t["number"]: t for t in s["trials"]}
+hang = by_number[2]
+assert hang["state"] == "FAIL" and "no step report for 2 s (--step-timeout) from worker" in hang["error"], hang
+assert [st["step"] for st in hang["steps"]] == [1], hang["steps"]
+others = [t for n, t in by_number.items() if n != 2]
+assert sorted(by_number) == list(range(6)) and all(t["state"] == "COMPLETE" for t in others), s["trials"]
+assert all(t["worker"] != hang["worker"] for t in others if t["number"] > 2), "the stuck worker was given a trial again"
+'
+set +e
+"$HPSEARCH" tests/spaces/command.json --db "$WORK/badstep.db" --step-timeout -1 > "$WORK/badstep.log" 2>&1
+code=$?
+set -e
+[ "$code" = 2 ] && grep -q -- "--step-timeout must be >= 0 seconds" "$WORK/badstep.log" || { cat "$WORK/badstep.log"; fail "bad --step-timeout: code $code"; }
+[ ! -e "$WORK/badstep.db" ] || fail "a refused search wrote a database"
 
 # NaN and infinite objectives, as Python's json.dumps writes them (NaN, Infinity: not JSON, read
 # all the same): FAIL with the reason; the other trials complete.
