@@ -37,7 +37,7 @@ constexpr const char* kUsage =
     "usage:\n"
     "  hpsearch SPACE.json [--db runs.db] [--trials T] [--study NAME] [--seed S] [--set KEY=VALUE ...]\n"
     "                      [--retries N] [--progress auto|live|plain|none] [--heartbeat-timeout S] [--stop-timeout S]\n"
-    "                      [--step-timeout S] [--gpus-per-trial G] [--run-report FILE]\n"
+    "                      [--stop-within S] [--step-timeout S] [--gpus-per-trial G] [--run-report FILE]\n"
     "      run a search (under mpirun: rank 0 is the master, the other ranks are workers)\n"
     "  hpsearch resume runs.db [--study NAME] [--trials T] [--retries N] [--gpus-per-trial G] [--progress ...]\n"
     "      continue a study from the space stored in its database (under mpirun, as a search)\n"
@@ -54,7 +54,7 @@ struct SearchArgs {
   std::string space_file, db = "runs.db", study, progress = "auto", run_report;
   std::vector<std::string> sets;
   bool resume = false;  // hpsearch resume DB: the space is the one stored in the database
-  double heartbeat_timeout_s = 60, stop_timeout_s = 30, step_timeout_s = 0;
+  double heartbeat_timeout_s = 60, stop_timeout_s = 30, stop_within_s = 0, step_timeout_s = 0;
 };
 
 // Options of both the search and `resume`.
@@ -66,6 +66,7 @@ void add_run_options(po::options_description& options, SearchArgs& a) {
       "progress", po::value(&a.progress), "auto (live on a terminal), live, plain or none")(
       "heartbeat-timeout", po::value(&a.heartbeat_timeout_s), "seconds of silence after which a busy worker is lost (default 60; 0: never)")(
       "stop-timeout", po::value(&a.stop_timeout_s), "after a stop signal, the longest wait in seconds for running trials (default 30)")(
+      "stop-within", po::value(&a.stop_within_s), "after a stop signal, exit within this many seconds even if a step still runs (default 0: no bound)")(
       "step-timeout", po::value(&a.step_timeout_s), "seconds without a step report after which a trial FAILs and its worker is left out (default 0: never)")(
       "run-report", po::value(&a.run_report), "FILE: at the end, how this run ended and what it did, in JSON (for batch scripts)");
 }
@@ -80,6 +81,7 @@ void finish_run_args(const po::variables_map& vm, SearchArgs& a) {
   }
   if (!(a.heartbeat_timeout_s >= 0)) throw UserError("--heartbeat-timeout must be >= 0 seconds (0: never)");
   if (!(a.stop_timeout_s >= 0)) throw UserError("--stop-timeout must be >= 0 seconds");
+  if (!(a.stop_within_s >= 0)) throw UserError("--stop-within must be >= 0 seconds (0: no bound)");
   if (!(a.step_timeout_s >= 0)) throw UserError("--step-timeout must be >= 0 seconds (0: never)");
   if (!a.run_report.empty()) {
     const auto folder = std::filesystem::absolute(a.run_report).parent_path();
@@ -308,6 +310,7 @@ int run_search(int argc, char** argv) {
   options.heartbeat_timeout_s = args.heartbeat_timeout_s;
   options.stop_timeout_s = args.stop_timeout_s;
   options.step_timeout_s = args.step_timeout_s;
+  options.stop_within_s = args.stop_within_s;
   options.watch_signals = true;
   const auto& history = prepared.storage->history();
   int finished = 0;

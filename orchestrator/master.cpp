@@ -159,6 +159,12 @@ SearchOutcome Master::run() {
           Stopwatch timing(outcome.storage_s);
           storage_.interrupt_trials(numbers, stop_reason);
         }
+        if (options_.stop_within_s > 0) {
+          // A hard bound (batch jobs: the walltime comes soon after the signal): a step still
+          // running then is abandoned, its work since its last checkpoint lost, so that the job
+          // ends, and requeues, before it is killed.
+          wait = std::min(wait, std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options_.stop_within_s)));
+        }
         stop_deadline = Clock::now() + wait;
         std::fprintf(stderr, "\nhpsearch: %s: stopping; no new trials, %zu running trial(s) stop at their next step (at most %.0f s; a second signal stops at once)\n",
                      stop_signals::name(outcome.stop_signal), running.size(), std::chrono::duration<double>(wait).count());

@@ -37,6 +37,7 @@ struct MasterOptions {
   double step_timeout_s = 0;           // a trial with no STEP for longer FAILs and its worker is lost (0: never)
   double stop_timeout_s = 30;          // after a stop signal, the longest wait for running trials
                                        // (or their longest step, when longer)
+  double stop_within_s = 0;            // after a stop signal, the wait's hard bound, whatever the steps (0: none)
   bool watch_signals = false;          // stop on SIGINT/SIGTERM/SIGUSR2 (stop_signals.hpp)
 };
 

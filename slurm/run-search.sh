@@ -3,7 +3,8 @@
 #   run_search mpirun ... hpsearch SPACE.json --db runs.db ...
 # sets search_status (the command's exit status), search_signalled (1 if SIGUSR2 came) and
 # search_report (the JSON of hpsearch's --run-report, which run_search appends to the command:
-# written in the submission folder, which every node of the job sees, read, then removed).
+# written in the submission folder, which every node of the job sees, read, then removed). It
+# also appends --stop-within 90 (see below).
 #
 # Slurm (--signal=B:USR2@120) and OAR (--checkpoint 120 --signal 12) send SIGUSR2 to the batch
 # script's shell only, before the walltime. The command runs in the background so that this shell
@@ -15,7 +16,15 @@ run_search() {
   search_signalled=0
   local report_file=$PWD/.hpsearch-run-${SLURM_JOB_ID:-${OAR_JOB_ID:-$$}}.json
   rm -f "$report_file"
-  "$@" --run-report "$report_file" &
+  local extra=(--run-report "$report_file")
+  # The signal comes 120 s before the walltime: the search must end (and the job requeue) before
+  # the scheduler kills it, even if an epoch is still running; that epoch's work is lost, the
+  # trial goes on from its last checkpoint. HPSEARCH_STOP_WITHIN, or the user's own --stop-within.
+  case " $* " in
+    *" --stop-within"*) ;;
+    *) extra+=(--stop-within "${HPSEARCH_STOP_WITHIN:-90}") ;;
+  esac
+  "$@" "${extra[@]}" &
   search_pid=$!
   trap 'search_forwarded=1; search_signalled=1; kill -USR2 "$search_pid" 2>/dev/null || true' USR2
   # A trapped signal cuts `wait` short (status > 128) without reaping the command: wait again.

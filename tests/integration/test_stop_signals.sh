@@ -143,4 +143,25 @@ grep -q "SIGUSR2 again: stopping at once" "$WORK/slow.log" || { cat "$WORK/slow.
 (( $(echo "$stop_seconds < 5" | bc) )) || fail "a second signal took $stop_seconds s"
 slow_stop "$WORK/bound.db" 1 --stop-timeout 1
 (( $(echo "$stop_seconds < 8" | bc) )) || fail "the stop bound took $stop_seconds s"
+# --stop-within: a hard bound on the wait, for batch jobs whose walltime comes soon after the
+# signal. Steps of 20 s, signalled while the first runs (no step seen yet): without the bound the
+# wait is --stop-timeout 60 (or until the step ends, 20 s); with --stop-within 1, one second, then
+# up to 2 s for the trainers to be left behind.
+cat > "$WORK/slower.json" <<'JSON'
+{"trainer": {"type": "synthetic", "function": "learning_curve", "steps": 3, "sleep_ms": 20000},
+ "trials": 4, "sampler": {"type": "random", "seed": 1},
+ "params": {"x1": {"$uniform": [-5, 10]}, "x2": {"$uniform": [0, 15]}}}
+JSON
+mpirun -np 3 "$HPSEARCH" "$WORK/slower.json" --db "$WORK/within.db" --progress none --stop-timeout 60 --stop-within 1 > "$WORK/within.log" 2>&1 &
+launcher=$!
+for _ in $(seq 600); do [ "$(count "$WORK/within.db" RUNNING)" = 2 ] && break; sleep 0.05; done
+sleep 0.5
+start=$(date +%s.%N)
+kill -USR2 "$launcher"
+wait "$launcher" || { cat "$WORK/within.log"; fail "--stop-within: exit code $?"; }
+stop_seconds=$(echo "$(date +%s.%N) - $start" | bc)
+echo "--stop-within 1, 20 s steps: exit code 0 after $stop_seconds s"
+(( $(echo "$stop_seconds < 6" | bc) )) || fail "--stop-within 1 took $stop_seconds s"
+[ "$(count "$WORK/within.db" RUNNING)" = 0 ] && [ "$(count "$WORK/within.db" INTERRUPTED)" = 2 ] || fail "states after --stop-within"
+grep -q "at most 1 s" "$WORK/within.log" || { cat "$WORK/within.log"; fail "the stop message does not give the bound"; }
 echo "stop signals: ok"
