@@ -269,54 +269,45 @@ SearchOutcome Master::run() {
     }
 
     const auto now = Clock::now();
-    if (watch_heartbeats) {
-      for (auto it = running.begin(); it != running.end();) {
-        if (now - it->second.last_heard <= heartbeat_limit) {
-          ++it;
-          continue;
-        }
-        const int worker = it->first, number = it->second.trial;
-        const std::string why = "worker " + std::to_string(worker) + " sent nothing for " +
-                                std::to_string(static_cast<long long>(options_.heartbeat_timeout_s)) + " s (heartbeat limit) and is lost";
+    // Workers whose trial is given up: silent past the heartbeat limit (lost: the trial runs again
+    // on another worker), or still answering (their heartbeats come from another thread than their
+    // trial's) with no step report past --step-timeout (stuck: the trial hangs, or one rank of its
+    // group failed while the others wait in a collective; it FAILs). Either way the worker is left
+    // out and the search goes on.
+    for (auto it = running.begin(); it != running.end();) {
+      const bool silent_too_long = watch_heartbeats && now - it->second.last_heard > heartbeat_limit;
+      const bool no_step_too_long = options_.step_timeout_s > 0 && now - it->second.last_step > step_limit;
+      if (!silent_too_long && !no_step_too_long) {
+        ++it;
+        continue;
+      }
+      const int worker = it->first, number = it->second.trial;
+      it = running.erase(it);
+      lost.insert(worker);
+      (silent_too_long ? silent : stuck).insert(worker);
+      outcome.lost_workers.push_back(worker);
+      std::string why;
+      if (silent_too_long) {
+        why = "worker " + std::to_string(worker) + " sent nothing for " + std::to_string(static_cast<long long>(options_.heartbeat_timeout_s)) +
+              " s (heartbeat limit) and is lost";
         std::fprintf(stderr, "\nhpsearch: %s; trial %d runs again on another worker\n", why.c_str(), number);
-        lost.insert(worker);
-        silent.insert(worker);
-        outcome.lost_workers.push_back(worker);
-        if (interrupting.erase(number)) {
-          ++outcome.interrupted;  // stopping: it stays INTERRUPTED on disk
-        } else {
+      } else {
+        why = "no step report for " + std::to_string(static_cast<long long>(options_.step_timeout_s)) + " s (--step-timeout) from worker " +
+              std::to_string(worker) + ": the trial hangs, or a rank of its group failed while the others wait in a collective; the worker is left out";
+        std::fprintf(stderr, "\nhpsearch: trial %d: %s\n", number, why.c_str());
+      }
+      if (interrupting.erase(number)) {
+        ++outcome.interrupted;  // stopping: it stays INTERRUPTED on disk
+        progress.trial_stopped();
+      } else if (silent_too_long) {
+        {
           Stopwatch timing(outcome.storage_s);
           storage_.retry_trial(number, "LOST", why, "waiting to run again: " + why);
-          reruns.push_front(number);
         }
+        reruns.push_front(number);
         progress.trial_stopped();
-        it = running.erase(it);
-      }
-    }
-    if (options_.step_timeout_s > 0) {
-      for (auto it = running.begin(); it != running.end();) {
-        if (now - it->second.last_step <= step_limit) {
-          ++it;
-          continue;
-        }
-        // The worker still answers (its heartbeats come from another thread than its trial's), but
-        // the trial has not reported for too long: it hangs, or one rank of its group failed while
-        // the others wait in a collective. The worker is left out; the search goes on.
-        const int worker = it->first, number = it->second.trial;
-        const std::string why = "no step report for " + std::to_string(static_cast<long long>(options_.step_timeout_s)) +
-                                " s (--step-timeout) from worker " + std::to_string(worker) +
-                                ": the trial hangs, or a rank of its group failed while the others wait in a collective; the worker is left out";
-        std::fprintf(stderr, "\nhpsearch: trial %d: %s\n", number, why.c_str());
-        lost.insert(worker);
-        stuck.insert(worker);
-        outcome.lost_workers.push_back(worker);
-        it = running.erase(it);
-        if (interrupting.erase(number)) {
-          ++outcome.interrupted;  // stopping: it stays INTERRUPTED on disk
-          progress.trial_stopped();
-        } else {
-          fail_or_retry(number, why);
-        }
+      } else {
+        fail_or_retry(number, why);
       }
     }
     if (now >= next_lock_refresh) {

@@ -16,14 +16,14 @@ fi
 mpi_include=$(mpicxx --showme:incdirs 2>/dev/null | cut -d' ' -f1 || true)
 
 # CPU LibTorch lacks the one header that a CUDA build generates; an empty one is enough here.
-stub=$(mktemp -d)
-trap 'rm -rf "$stub"' EXIT
-mkdir -p "$stub/c10/cuda/impl"
-echo '#pragma once' >"$stub/c10/cuda/impl/cuda_cmake_macros.h"
+generated=$(mktemp -d)
+trap 'rm -rf "$generated"' EXIT
+mkdir -p "$generated/c10/cuda/impl"
+echo '#pragma once' >"$generated/c10/cuda/impl/cuda_cmake_macros.h"
 
 # Every source with a CUDA-only part, and the macro that turns it on (CMakeLists.txt sets them).
 for source in worker/nccl_communicator.cpp:HPSEARCH_WITH_NCCL worker/trial_runner.cpp:HPSEARCH_WITH_CUDA; do
-  g++ -std=c++17 -fsyntax-only -D"${source#*:}" -I. -I"$stub" -I/usr/include/torch/csrc/api/include \
+  g++ -std=c++17 -fsyntax-only -D"${source#*:}" -I. -I"$generated" -I/usr/include/torch/csrc/api/include \
     -I"$cuda_include" ${mpi_include:+-I"$mpi_include"} "${source%%:*}"
   echo "check-cuda-sources: ${source%%:*} with ${source#*:} OK (against $cuda_include)"
 done

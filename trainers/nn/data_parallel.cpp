@@ -27,13 +27,13 @@ class GradientBuckets {
       }
       Bucket& bucket = buckets_.back();
       slots_.push_back(Slot{p, buckets_.size() - 1, bucket.numel});
-      bucket.slots.push_back(slots_.size() - 1);
+      ++bucket.parameters;
       bucket.numel += p.numel();
       bytes += p.numel() * static_cast<int64_t>(p.element_size());
     }
     for (auto& bucket : buckets_) {
       bucket.flat = torch::zeros({bucket.numel}, torch::TensorOptions().dtype(bucket.dtype).device(bucket.device));
-      bucket.missing = static_cast<int>(bucket.slots.size());
+      bucket.missing = bucket.parameters;
     }
   }
 
@@ -67,7 +67,7 @@ class GradientBuckets {
       bucket.pending->wait();
       bucket.pending.reset();
       bucket.flat.mul_(scale);
-      bucket.missing = static_cast<int>(bucket.slots.size());
+      bucket.missing = bucket.parameters;
     }
     for (auto& s : slots_) {
       // Not a view of the bucket: the next step's accumulation must not write into a buffer that
@@ -96,7 +96,7 @@ class GradientBuckets {
     Bucket(torch::ScalarType dtype, torch::Device device) : dtype(dtype), device(device) {}
     torch::ScalarType dtype;
     torch::Device device;
-    std::vector<std::size_t> slots;
+    int parameters = 0;  // its slots
     int64_t numel = 0;
     torch::Tensor flat;  // the bucket's gradients, one after the other; all-reduced in place
     int missing = 0;     // gradients not yet in `flat` this step
