@@ -111,7 +111,9 @@ std::string read_first_line(const std::string& path) {
 }
 
 // Who a process is, beyond its pid (which the kernel reuses): the boot and the process's start
-// time in clock ticks since boot (field 22 of /proc/PID/stat). Empty when /proc cannot tell.
+// time in clock ticks since boot (field 22 of /proc/PID/stat). Empty when /proc cannot tell, and
+// for a process that has ended but is not yet reaped (state Z or X, field 3): right after a
+// kill -9 the killed master may linger so for a moment, and it will never search again.
 std::string process_identity(long long pid) {
   const std::string stat = read_first_line("/proc/" + std::to_string(pid) + "/stat");
   const auto close_paren = stat.rfind(')');  // the command name may hold spaces and parentheses
@@ -119,6 +121,7 @@ std::string process_identity(long long pid) {
   std::istringstream fields(stat.substr(close_paren + 2));
   std::string field;
   for (int i = 3; i <= 22 && (fields >> field); ++i) {
+    if (i == 3 && (field == "Z" || field == "X")) return "";
   }
   return read_first_line("/proc/sys/kernel/random/boot_id") + ":" + field;
 }
