@@ -12,11 +12,11 @@
 #include <chrono>
 #include <cstdio>
 
-#include "trainers/nn/compute_device.hpp"
-#include "trainers/nn/data_parallel.hpp"
-#include "trainers/nn/model_builder.hpp"
-#include "worker/mpi_communicator.hpp"
-#include "worker/nccl_communicator.hpp"
+#include "trainers/torch/nn/compute_device.hpp"
+#include "trainers/torch/nn/data_parallel.hpp"
+#include "trainers/torch/nn/model_builder.hpp"
+#include "comm/mpi_communicator.hpp"
+#include "comm/nccl_communicator.hpp"
 
 using namespace hpsearch;
 using nlohmann::json;

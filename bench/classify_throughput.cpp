@@ -5,7 +5,7 @@
 //   classify_throughput [--batch-size 128] [--images 10000] [--device auto|cpu|cuda] [--epochs 3]
 //                       [--warmup-steps 20] [--data synthetic | FOLDER] [--augment]
 //
-// The loop is the trainer's (trainers/classify/classify_trainer.cpp): uint8 images on the device,
+// The loop is the trainer's (trainers/torch/classify/classify_trainer.cpp): uint8 images on the device,
 // a device-side permutation per epoch, index_select of each batch, float conversion and
 // per-channel normalisation, forward, cross-entropy, backward, SGD step with momentum 0.9, loss
 // and accuracy accumulated on the device and read once per epoch. --data synthetic (the default)
@@ -21,13 +21,13 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
-#include "trainers/classify/augmentation.hpp"
-#include "trainers/classify/classify_trainer.hpp"
-#include "trainers/data/classification.hpp"
-#include "trainers/nn/architecture.hpp"
-#include "trainers/nn/compute_device.hpp"
-#include "trainers/nn/model_builder.hpp"
-#include "trainers/nn/optimization.hpp"
+#include "trainers/torch/classify/augmentation.hpp"
+#include "trainers/torch/classify/classify_trainer.hpp"
+#include "trainers/torch/data/classification.hpp"
+#include "trainers/core/architecture.hpp"
+#include "trainers/torch/nn/compute_device.hpp"
+#include "trainers/torch/nn/model_builder.hpp"
+#include "trainers/torch/nn/optimization.hpp"
 
 namespace {
 

@@ -4,7 +4,7 @@
 //   detect_throughput [--batch-size 16,128] [--images 20000] [--device cuda|cpu] [--epochs 2] [--warmup 50]
 //
 // The model is the seed's best detector (default_detect_architecture), the step the one a trial
-// runs (trainers/detect/detect_loss.hpp: uint8 images on the device, float per batch, Adam, the
+// runs (trainers/torch/balls/detect_loss.hpp: uint8 images on the device, float per batch, Adam, the
 // seed's loss), batches taken by indexing device tensors with a device permutation, the loss
 // summed on the device and read once per epoch. The images are random uint8 pixels with random
 // labels made on the device: throughput does not depend on what the pixels show. After --warmup
@@ -19,11 +19,11 @@
 
 #include <torch/torch.h>
 
-#include "trainers/detect/detect_loss.hpp"
-#include "trainers/detect/detect_trainer.hpp"
-#include "trainers/nn/architecture.hpp"
-#include "trainers/nn/compute_device.hpp"
-#include "trainers/nn/model_builder.hpp"
+#include "trainers/torch/balls/detect_loss.hpp"
+#include "trainers/torch/balls/detect_trainer.hpp"
+#include "trainers/core/architecture.hpp"
+#include "trainers/torch/nn/compute_device.hpp"
+#include "trainers/torch/nn/model_builder.hpp"
 
 using namespace hpsearch;
 

@@ -21,10 +21,10 @@
 #include <vector>
 
 #include "orchestrator/master.hpp"
-#include "orchestrator/sqlite_storage.hpp"
+#include "study/sqlite_storage.hpp"
 #include "search/random.hpp"
-#include "trainers/synthetic_functions.hpp"
-#include "trainers/trainer.hpp"
+#include "trainers/core/synthetic_functions.hpp"
+#include "trainers/torch/registry.hpp"
 #include "worker/inline_worker_pool.hpp"
 
 using nlohmann::json;

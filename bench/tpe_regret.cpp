@@ -28,7 +28,7 @@
 #include "search/history.hpp"
 #include "search/sampler.hpp"
 #include "search/space.hpp"
-#include "trainers/synthetic_functions.hpp"
+#include "trainers/core/synthetic_functions.hpp"
 
 using nlohmann::json;
 using namespace hpsearch;

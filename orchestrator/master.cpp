@@ -5,8 +5,8 @@
 #include <map>
 #include <set>
 
-#include "orchestrator/stop_signals.hpp"
-#include "search/errors.hpp"
+#include "protocol/stop_signals.hpp"
+#include "core/errors.hpp"
 
 namespace hpsearch {
 

@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "orchestrator/progress.hpp"
-#include "orchestrator/sqlite_storage.hpp"
-#include "orchestrator/worker_pool.hpp"
+#include "study/sqlite_storage.hpp"
+#include "protocol/worker_pool.hpp"
 #include "search/pruners/pruner.hpp"
 #include "search/sampler.hpp"
 #include "search/space.hpp"

@@ -1,6 +1,6 @@
 #pragma once
 // The master's side of protocol.hpp over MPI_COMM_WORLD.
-#include "orchestrator/worker_pool.hpp"
+#include "protocol/worker_pool.hpp"
 
 namespace hpsearch {
 
@@ -20,12 +20,5 @@ class MpiWorkerPool : public WorkerPool {
   int world_size_;
   int stride_;  // ranks per trial group
 };
-
-// Both sides wait for messages the same way: MPI_Iprobe in a loop that spins briefly, then sleeps
-// with a growing pause (up to 1 ms), so that idle ranks leave the cores to the ones that work
-// (a blocking MPI_Recv busy-polls a core in Open MPI). Returns the MPI tag and fills `text`,
-// or returns 0 when `wait` passed without a matching message.
-int mpi_receive_text(int source, int tag, std::chrono::milliseconds wait, std::string& text, int& from);
-void mpi_send_text(int destination, int tag, const std::string& text);
 
 }  // namespace hpsearch

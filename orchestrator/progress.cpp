@@ -6,20 +6,6 @@
 
 namespace hpsearch {
 
-std::string format_duration(double seconds) {
-  if (!std::isfinite(seconds) || seconds < 0) return "?";
-  if (seconds < 60) {
-    char short_buffer[32];
-    std::snprintf(short_buffer, sizeof short_buffer, "%.2fs", seconds);
-    return short_buffer;
-  }
-  const long s = std::lround(seconds);
-  char buffer[32];
-  if (s >= 3600) std::snprintf(buffer, sizeof buffer, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
-  else std::snprintf(buffer, sizeof buffer, "%02ld:%02ld", s / 60, s % 60);
-  return buffer;
-}
-
 Progress::Progress(int total, const StudyHistory& before, Style style, std::FILE* out, std::chrono::seconds plain_interval)
     : total_(total), mode_(before.mode), style_(style), out_(out), plain_interval_(plain_interval) {
   for (const auto& t : before.trials) {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "core/format.hpp"
 #include "search/history.hpp"
 
 namespace hpsearch {
@@ -46,8 +47,5 @@ class Progress {
   int best_number_ = -1;
   Clock::time_point start_ = Clock::now(), last_draw_{};
 };
-
-// "1:02:03", "02:03", or "4.20s" under a minute.
-std::string format_duration(double seconds);
 
 }  // namespace hpsearch

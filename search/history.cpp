@@ -1,6 +1,6 @@
 #include "search/history.hpp"
 
-#include "search/errors.hpp"
+#include "core/errors.hpp"
 
 namespace hpsearch {
 

@@ -1,6 +1,6 @@
 #include "search/sampler.hpp"
 
-#include "search/errors.hpp"
+#include "core/errors.hpp"
 #include "search/samplers/random_sampler.hpp"
 #include "search/samplers/tpe/tpe_sampler.hpp"
 

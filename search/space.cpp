@@ -3,7 +3,7 @@
 #include <cmath>
 #include <limits>
 
-#include "search/errors.hpp"
+#include "core/errors.hpp"
 
 namespace hpsearch {
 

@@ -22,7 +22,7 @@ mkdir -p "$generated/c10/cuda/impl"
 echo '#pragma once' >"$generated/c10/cuda/impl/cuda_cmake_macros.h"
 
 # Every source with a CUDA-only part, and the macro that turns it on (CMakeLists.txt sets them).
-for source in worker/nccl_communicator.cpp:HPSEARCH_WITH_NCCL worker/trial_runner.cpp:HPSEARCH_WITH_CUDA; do
+for source in comm/nccl_communicator.cpp:HPSEARCH_WITH_NCCL worker/trial_runner.cpp:HPSEARCH_WITH_CUDA; do
   g++ -std=c++17 -fsyntax-only -D"${source#*:}" -I. -I"$generated" -I/usr/include/torch/csrc/api/include \
     -I"$cuda_include" ${mpi_include:+-I"$mpi_include"} "${source%%:*}"
   echo "check-cuda-sources: ${source%%:*} with ${source#*:} OK (against $cuda_include)"

@@ -10,8 +10,8 @@
 #include <mutex>
 #include <thread>
 
-#include "orchestrator/worker_pool.hpp"
-#include "trainers/trainer.hpp"
+#include "protocol/worker_pool.hpp"
+#include "trainers/core/trainer.hpp"
 
 namespace hpsearch {
 

@@ -6,9 +6,10 @@
 #include <memory>
 #include <optional>
 
-#include "orchestrator/mpi_worker_pool.hpp"
-#include "orchestrator/stop_signals.hpp"
-#include "search/errors.hpp"
+#include "protocol/mpi_transport.hpp"
+#include "protocol/stop_signals.hpp"
+#include "core/errors.hpp"
+#include "trainers/torch/registry.hpp"
 #include "worker/inline_worker_pool.hpp"
 #include "worker/trial_runner.hpp"
 

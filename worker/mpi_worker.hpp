@@ -1,7 +1,7 @@
 #pragma once
 // A worker rank's side of protocol.hpp: announce READY, run each TRIAL it is sent, report steps
 // and wait for each DECISION, send HEARTBEATs while a trial runs, send the RESULT, until SHUTDOWN.
-#include "orchestrator/protocol.hpp"
+#include "protocol/protocol.hpp"
 #include "worker/worker_groups.hpp"
 
 namespace hpsearch {

@@ -7,7 +7,7 @@
 #include <limits>
 #include <sstream>
 
-#include "search/errors.hpp"
+#include "core/errors.hpp"
 
 // The caching allocator lives in c10_cuda, which only CUDA builds of LibTorch have (the CPU
 // build installs the header all the same): CMake defines HPSEARCH_WITH_CUDA when it links it.

@@ -17,8 +17,8 @@
 #include <atomic>
 #include <functional>
 
-#include "orchestrator/protocol.hpp"
-#include "trainers/trainer.hpp"
+#include "protocol/protocol.hpp"
+#include "trainers/core/trainer.hpp"
 
 namespace hpsearch {
 

@@ -3,11 +3,11 @@
 #include <chrono>
 #include <thread>
 
-#include "orchestrator/protocol.hpp"
-#include "search/errors.hpp"
-#include "trainers/nn/compute_device.hpp"
-#include "worker/mpi_communicator.hpp"
-#include "worker/nccl_communicator.hpp"
+#include "protocol/protocol.hpp"
+#include "core/errors.hpp"
+#include "trainers/torch/nn/compute_device.hpp"
+#include "comm/mpi_communicator.hpp"
+#include "comm/nccl_communicator.hpp"
 
 namespace hpsearch {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <limits>
 
-#include "search/errors.hpp"
+#include "core/errors.hpp"
 #include "search/pruners/percentile_pruner.hpp"
 #include "search/pruners/successive_halving.hpp"
 

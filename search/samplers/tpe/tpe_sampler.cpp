@@ -5,7 +5,7 @@
 #include <limits>
 #include <numeric>
 
-#include "search/errors.hpp"
+#include "core/errors.hpp"
 #include "search/random.hpp"
 #include "search/samplers/random_sampler.hpp"
 

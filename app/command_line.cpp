@@ -1,0 +1,44 @@
+#include "app/command_line.hpp"
+
+#include <fstream>
+
+#include "core/errors.hpp"
+
+namespace hpsearch {
+
+namespace po = boost::program_options;
+using nlohmann::json;
+
+po::variables_map parse_command_line(int argc, char** argv, const po::options_description& options, std::string& positional_value,
+                                     const std::string& usage) {
+  po::options_description hidden;
+  hidden.add_options()("positional", po::value(&positional_value));
+  po::options_description all;
+  all.add(options).add(hidden);
+  po::positional_options_description positional;
+  positional.add("positional", 1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UserError(std::string(e.what()) + "\n" + usage);
+  }
+  return vm;
+}
+
+json read_params_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw UserError(path + ": cannot read the configuration file");
+  json config;
+  try {
+    config = json::parse(in);
+  } catch (const json::exception& e) {
+    throw FileError(path, "", std::string("not JSON: ") + e.what());
+  }
+  if (config.is_object() && config.contains("number") && config.contains("params") && config["params"].is_object()) config = config["params"];
+  if (!config.is_object()) throw FileError(path, "", "must be a resolved configuration: a JSON object, got " + config.dump().substr(0, 80));
+  return config;
+}
+
+}  // namespace hpsearch

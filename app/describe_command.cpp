@@ -1,0 +1,201 @@
+// hpsearch describe SPACE.json [--params P.json] [--input CxHxW] [--outputs N] [--format table|json]
+//
+// What seeds 001 and 003 ask students to write by hand for their network: every layer (Fn) with
+// its input and output tensors (Xn), its weight tensors (Wn), its parameter count and its
+// floating-point operations per image (multiplications, additions, maximums), and the totals.
+//
+// The architecture is the configuration's `architecture`: from --params (a resolved
+// configuration, such as a trial's "params" in `hpsearch summarize --format json`), else the
+// space's own when it is constant, else the trainer's default network (classify: seed 003's).
+// The input shape and the number of outputs come from the trainer's data folder (classify) or from
+// --input and --outputs.
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include "app/command_line.hpp"
+#include "app/commands.hpp"
+#include "study/study_spec.hpp"
+#include "core/errors.hpp"
+#include "trainers/torch/classify/classify_trainer.hpp"
+#include "trainers/core/data/classification_files.hpp"
+#include "trainers/core/architecture.hpp"
+
+namespace hpsearch {
+
+namespace po = boost::program_options;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kDescribeUsage =
+    "usage: hpsearch describe SPACE.json [--params P.json] [--input CxHxW] [--outputs N] [--format table|json]\n"
+    "  P.json: a resolved configuration (e.g. a trial's \"params\" from hpsearch summarize --format json);\n"
+    "  without it, the space's architecture when it is constant, else the trainer's default network\n";
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string s;
+  for (auto d : shape) s += (s.empty() ? "" : "x") + std::to_string(d);
+  return s;
+}
+
+// 23152400 -> "23,152,400": the counts run to millions and are read by people.
+std::string grouped(int64_t n) {
+  std::string digits = std::to_string(n < 0 ? -n : n), out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return (n < 0 ? "-" : "") + out;
+}
+
+std::vector<int64_t> parse_shape(const std::string& text) {
+  std::vector<int64_t> shape;
+  std::stringstream in(text);
+  for (std::string part; std::getline(in, part, 'x');) {
+    try {
+      std::size_t used = 0;
+      const long long v = std::stoll(part, &used);
+      if (used != part.size() || v <= 0) throw std::invalid_argument(part);
+      shape.push_back(v);
+    } catch (const std::exception&) {
+      throw UserError("--input " + text + ": use CxHxW (e.g. 3x32x32) or F, with positive sizes");
+    }
+  }
+  if (shape.size() != 3 && shape.size() != 1) throw UserError("--input " + text + ": use CxHxW (e.g. 3x32x32) or F");
+  return shape;
+}
+
+}  // namespace
+
+int run_describe_command(int argc, char** argv) {
+  std::string space_file, params_file, input_text, format = "table";
+  long long outputs = 0;
+  po::options_description options("describe options");
+  options.add_options()("params", po::value(&params_file), "a resolved configuration (JSON) holding the architecture")(
+      "input", po::value(&input_text), "one input's shape, CxHxW (default: from the trainer's data)")(
+      "outputs", po::value(&outputs), "the output layer's width (default: the data's classes)")("format", po::value(&format), "table or json");
+  parse_command_line(argc, argv, options, space_file, kDescribeUsage);
+  if (space_file.empty()) throw UserError(std::string("describe needs a space file\n") + kDescribeUsage);
+  if (format != "table" && format != "json") throw UserError("--format " + format + ": use table or json");
+
+  const StudySpec spec = StudySpec::load(space_file, {});
+  const std::string trainer = spec.trainer.value("type", "");
+
+  // The configuration whose architecture is described.
+  json architecture;
+  std::string source;
+  if (!params_file.empty()) {
+    const json config = read_params_file(params_file);
+    if (config.contains("architecture")) {
+      architecture = config["architecture"];
+      source = params_file;
+    }
+  } else {
+    for (const auto& p : spec.space.parameters()) {
+      if (p.name == "architecture" || p.name.rfind("architecture.", 0) == 0 || p.name.rfind("architecture[", 0) == 0) {
+        throw FileError(spec.file, "params." + p.name,
+                        "is searched, so the space has no single network: pass --params P.json with a resolved configuration "
+                        "(e.g. a trial's \"params\" from hpsearch summarize --format json)");
+      }
+    }
+    const json& params = spec.document.at("params");
+    if (params.contains("architecture")) {
+      architecture = params["architecture"];
+      source = spec.file + " (params.architecture)";
+    }
+  }
+  if (architecture.is_null()) {
+    if (trainer != "classify") {
+      throw UserError((params_file.empty() ? spec.file : params_file) + ": no \"architecture\" to describe (the " + trainer +
+                      " trainer has no default network)");
+    }
+    architecture = default_classify_architecture();
+    source = "the classify trainer's default (seed 003's network)";
+  }
+  nn::Architecture parsed;
+  try {
+    parsed = nn::parse_architecture(architecture);
+  } catch (const std::invalid_argument& e) {
+    throw FileError(params_file.empty() ? spec.file : params_file, "", e.what());
+  }
+
+  // The input and output sizes.
+  std::vector<int64_t> input = input_text.empty() ? std::vector<int64_t>{} : parse_shape(input_text);
+  if ((input.empty() || outputs <= 0) && trainer == "classify" && spec.trainer.contains("data") && spec.trainer["data"].is_string()) {
+    try {
+      const auto shape = data::classification_shape(data::find_classification_files(spec.trainer["data"].get<std::string>()));
+      if (input.empty()) input = shape.input;
+      if (outputs <= 0) outputs = shape.classes;
+    } catch (const std::runtime_error& e) {
+      throw FileError(spec.file, "trainer.data", std::string(e.what()) + " (or give --input CxHxW and --outputs N)");
+    }
+  }
+  if (input.empty()) throw UserError("describe needs the input's shape: --input CxHxW (the " + trainer + " trainer has no data folder to read it from)");
+  if (outputs <= 0) throw UserError("describe needs the output layer's width: --outputs N");
+
+  nn::ModelCost cost;
+  try {
+    cost = nn::describe_architecture(parsed, input, outputs);
+  } catch (const std::invalid_argument& e) {
+    throw FileError(params_file.empty() ? spec.file : params_file, "architecture", e.what());
+  }
+
+  if (format == "json") {
+    json layers = json::array();
+    for (const auto& l : cost.layers) {
+      json weights = json::object();
+      for (const auto& [name, shape] : l.weights) weights[name] = shape;
+      layers.push_back({{"name", l.name},
+                        {"input", l.input_shape},
+                        {"output", l.output_shape},
+                        {"weights", weights},
+                        {"parameters", l.parameters},
+                        {"multiplications", l.multiplications},
+                        {"additions", l.additions},
+                        {"maximums", l.maximums}});
+    }
+    std::cout << json{{"architecture", architecture}, {"source", source}, {"input", input}, {"outputs", outputs}, {"layers", layers},
+                      {"totals",
+                       {{"parameters", cost.parameters},
+                        {"multiplications", cost.multiplications},
+                        {"additions", cost.additions},
+                        {"maximums", cost.maximums},
+                        {"operations", cost.multiplications + cost.additions + cost.maximums}}}}
+                     .dump(2)
+              << "\n";
+    return 0;
+  }
+
+  // Seed 001's notation: X0 is the input, Fn the n-th function, Xn its output, Wn its weights.
+  std::ostringstream out;
+  out << "network: " << source << "\ninput X0: " << shape_text(input) << ", outputs: " << outputs << "\n"
+      << "operations are per image (one forward pass in evaluation mode)\n\n";
+  out << std::left << std::setw(5) << "F" << std::setw(28) << "function" << std::setw(13) << "output" << std::setw(26) << "weights"
+      << std::right << std::setw(12) << "parameters" << std::setw(14) << "mult" << std::setw(14) << "add" << std::setw(12) << "max" << "\n";
+  for (std::size_t i = 0; i < cost.layers.size(); ++i) {
+    const auto& l = cost.layers[i];
+    std::string weights;
+    for (const auto& [name, shape] : l.weights) weights += (weights.empty() ? "" : " + ") + std::string(name == "bias" ? "b " : "W ") + shape_text(shape);
+    if (weights.empty()) weights = "-";
+    out << std::left << std::setw(5) << ("F" + std::to_string(i + 1)) << std::setw(28) << l.name << std::setw(13)
+        << ("X" + std::to_string(i + 1) + " " + shape_text(l.output_shape)) << std::setw(26) << weights << std::right << std::setw(12)
+        << grouped(l.parameters) << std::setw(14) << grouped(l.multiplications) << std::setw(14) << grouped(l.additions) << std::setw(12)
+        << grouped(l.maximums) << "\n";
+  }
+  out << std::left << std::setw(72) << "total" << std::right << std::setw(12) << grouped(cost.parameters) << std::setw(14)
+      << grouped(cost.multiplications) << std::setw(14) << grouped(cost.additions) << std::setw(12) << grouped(cost.maximums) << "\n\n";
+  out << "parameters: " << grouped(cost.parameters) << " (" << std::fixed << std::setprecision(2) << cost.parameters * 4.0 / (1 << 20)
+      << " MiB as float32); operations per image: " << grouped(cost.multiplications + cost.additions + cost.maximums) << "\n";
+  if (spec.trainer.contains("max_params") && spec.trainer["max_params"].is_number()) {
+    const auto limit = spec.trainer["max_params"].get<long long>();
+    out << "max_params " << grouped(limit) << ": " << (cost.parameters > limit ? "OVER (the trainer refuses it as infeasible)" : "within") << "\n";
+  }
+  std::cout << out.str();
+  return 0;
+}
+
+}  // namespace hpsearch

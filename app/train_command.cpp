@@ -1,0 +1,238 @@
+// hpsearch train SPACE.json (--params P.json | --from runs.db [--study S]) [--epochs E] [--out DIR]
+//                [--set KEY=VALUE ...] [--progress auto|live|plain|none]
+//
+// The seed's train.py: trains one configuration, typically the best one a search found, for
+// longer. The space file gives the trainer and its settings (data folder...) and the objective;
+// the configuration is a resolved one, from --params (a JSON object such as a trial's "params" in
+// `hpsearch summarize --format json`) or from --from, the best COMPLETE trial of a study in a
+// database. --epochs replaces its "epochs". The trainer runs in this process, on the device the
+// trainers choose (CUDA when available), with DIR (default SPACE-NAME_train) as its trial folder:
+// checkpoint.pt and best.pt go there, so running the same command again goes on from the last
+// epoch; history.jsonl gets every epoch's metrics. The configuration's early_stopping, as in a
+// search, stops the run after that many epochs without a strict improvement of the objective.
+//
+// Progress on stderr, one bar per epoch as the seed's tqdm bars showed it: epochs done, elapsed,
+// remaining, speed and the losses (live on a terminal, one line per epoch otherwise).
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include "app/command_line.hpp"
+#include "app/commands.hpp"
+#include "study/sqlite_storage.hpp"
+#include "study/study_spec.hpp"
+#include "core/errors.hpp"
+#include "trainers/torch/registry.hpp"
+
+namespace hpsearch {
+
+namespace po = boost::program_options;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kTrainUsage =
+    "usage: hpsearch train SPACE.json (--params P.json | --from runs.db [--study S]) [--epochs E] [--out DIR]\n"
+    "                      [--set KEY=VALUE ...] [--progress auto|live|plain|none]\n"
+    "  P.json: a resolved configuration (e.g. a trial's \"params\" from hpsearch summarize --format json);\n"
+    "  --from: the best COMPLETE trial of the study (default: the space file's name) in that database\n";
+
+std::string clock_text(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) return "?";
+  const auto s = static_cast<long long>(std::llround(seconds));
+  char buffer[32];
+  if (s >= 3600) std::snprintf(buffer, sizeof buffer, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
+  else std::snprintf(buffer, sizeof buffer, "%02lld:%02lld", s / 60, s % 60);
+  return buffer;
+}
+
+std::string number_text(double v) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, std::fabs(v) >= 1e-3 && std::fabs(v) < 1e5 ? "%.7f" : "%.4e", v);
+  return buffer;
+}
+
+// The configuration of the best COMPLETE trial of `study_name` in `db`.
+json best_configuration(const std::string& db, std::string study_name, const std::string& space_stem, int& number) {
+  SqliteStorage storage(db, SqliteStorage::Access::ReadOnly);
+  std::optional<StoredStudy> study;
+  if (!study_name.empty()) {
+    study = storage.find_study(study_name);
+    if (!study) throw UserError(db + ": no study named '" + study_name + "'");
+  } else {
+    study = storage.find_study(space_stem);
+    const auto all = storage.studies();
+    if (!study && all.size() == 1) study = all.front();
+    if (!study) throw UserError(db + ": no study named '" + space_stem + "'; name one with --study (the database holds " + std::to_string(all.size()) + ")");
+  }
+  const json objective = study->document.value("objective", json::object());
+  const bool maximize = objective.value("mode", std::string("min")) == "max";
+  std::optional<TrialDetail> best;
+  for (const TrialDetail& t : storage.trial_details(*study)) {
+    if (t.state != TrialState::Complete || !t.value || !std::isfinite(*t.value)) continue;
+    if (!best || (maximize ? *t.value > *best->value : *t.value < *best->value)) best = t;
+  }
+  if (!best) throw UserError(db + ": study '" + study->name + "' has no COMPLETE trial with a value yet");
+  number = best->number;
+  std::cerr << "hpsearch train: trial " << best->number << " of study '" << study->name << "' in " << db << ", "
+            << objective.value("metric", std::string("value")) << " = " << *best->value << "\n";
+  return best->config;
+}
+
+// Draws the bar, keeps history.jsonl and applies the configuration's early_stopping.
+class ProgressBar : public StepReporter {
+ public:
+  ProgressBar(int epochs, std::string objective, bool maximize, int patience, bool live, bool quiet, const std::filesystem::path& history)
+      : epochs_(epochs), objective_(std::move(objective)), maximize_(maximize), patience_(patience), live_(live), quiet_(quiet),
+        history_(history, std::ios::app), start_(std::chrono::steady_clock::now()) {}
+
+  bool report(int step, const json& metrics) override {
+    history_ << json{{"step", step}, {"metrics", metrics}}.dump() << "\n";
+    history_.flush();
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    // Epochs replayed from a checkpoint arrive at once: the speed counts the epochs run here.
+    if (first_step_ < 0) first_step_ = step - 1;
+    const int done = step, run_here = step - first_step_;
+    const double per_epoch = run_here > 0 ? elapsed / run_here : NAN;
+    if (metrics.contains(objective_) && metrics[objective_].is_number()) {
+      const double v = metrics[objective_].get<double>();
+      if (std::isnan(best_) || (maximize_ ? v > best_ : v < best_)) {
+        best_ = v;
+        best_step_ = step;
+      }
+    }
+    if (!quiet_) draw(done, elapsed, per_epoch, metrics);
+    if (patience_ > 0 && step - best_step_ >= patience_) {
+      stopped_early_ = true;
+      return false;
+    }
+    return true;
+  }
+
+  void finish() const {
+    if (live_ && !quiet_) std::cerr << "\n";
+  }
+  double best() const { return best_; }
+  int best_step() const { return best_step_; }
+  bool stopped_early() const { return stopped_early_; }
+
+ private:
+  void draw(int done, double elapsed, double per_epoch, const json& metrics) const {
+    constexpr int kWidth = 30;
+    const double fraction = epochs_ > 0 ? std::min(1.0, static_cast<double>(done) / epochs_) : 1.0;
+    const int filled = static_cast<int>(fraction * kWidth);
+    std::ostringstream line;
+    line << "> Training " << std::string(static_cast<std::size_t>(filled), '#') << std::string(static_cast<std::size_t>(kWidth - filled), '.') << " "
+         << done << "/" << epochs_ << " epochs [Elapsed=" << clock_text(elapsed)
+         << ", Remaining=" << clock_text(per_epoch * (epochs_ - done)) << ", Speed=";
+    if (std::isfinite(per_epoch)) line << std::fixed << std::setprecision(2) << per_epoch << std::defaultfloat << "s/epoch";
+    else line << "?";
+    for (const char* key : {"lr", "train_loss", "valid_loss"}) {
+      if (metrics.contains(key) && metrics[key].is_number()) line << ", " << key << "=" << number_text(metrics[key].get<double>());
+    }
+    if (objective_ != "train_loss" && objective_ != "valid_loss" && metrics.contains(objective_) && metrics[objective_].is_number()) {
+      line << ", " << objective_ << "=" << number_text(metrics[objective_].get<double>());
+    }
+    line << "]";
+    if (live_) std::cerr << "\r\033[K" << line.str() << std::flush;
+    else std::cerr << line.str() << "\n";
+  }
+
+  int epochs_;
+  std::string objective_;
+  bool maximize_;
+  int patience_;
+  bool live_, quiet_;
+  std::ofstream history_;
+  std::chrono::steady_clock::time_point start_;
+  int first_step_ = -1;
+  double best_ = NAN;
+  int best_step_ = 0;
+  bool stopped_early_ = false;
+};
+
+}  // namespace
+
+int run_train_command(int argc, char** argv) {
+  std::string space_file, params_file, db, study, out_dir, progress = "auto";
+  std::vector<std::string> sets;
+  int epochs = 0;
+  po::options_description options("train options");
+  options.add_options()("params", po::value(&params_file), "a resolved configuration (JSON)")(
+      "from", po::value(&db), "take the best COMPLETE trial's configuration from this database")(
+      "study", po::value(&study), "the study in --from (default: the space file's name)")(
+      "epochs", po::value(&epochs), "number of epochs (replaces the configuration's \"epochs\")")(
+      "out", po::value(&out_dir), "folder for checkpoint.pt, best.pt and history.jsonl (default: SPACE-NAME_train)")(
+      "set", po::value(&sets)->composing(), "KEY=VALUE: override any part of the space by its dotted path")(
+      "progress", po::value(&progress), "auto (live on a terminal), live, plain or none");
+  const po::variables_map vm = parse_command_line(argc, argv, options, space_file, kTrainUsage);
+  if (vm.count("epochs") && epochs < 1) throw UserError("--epochs must be at least 1\n" + std::string(kTrainUsage));
+  if (space_file.empty()) throw UserError(std::string("train needs a space file\n") + kTrainUsage);
+  if (params_file.empty() == db.empty()) throw UserError(std::string("train needs exactly one of --params P.json and --from runs.db\n") + kTrainUsage);
+  if (!study.empty() && db.empty()) throw UserError("--study names a study of --from runs.db; there is no --from");
+  if (progress != "auto" && progress != "live" && progress != "plain" && progress != "none") {
+    throw UserError("--progress " + progress + ": use auto, live, plain or none");
+  }
+
+  std::vector<std::pair<std::string, std::string>> overrides;
+  for (const auto& s : sets) overrides.push_back(split_assignment(s));
+  const StudySpec spec = StudySpec::load(space_file, overrides);
+  const std::string stem = std::filesystem::path(space_file).stem().string();
+  int number = 0;
+  const std::string source = params_file.empty() ? db : params_file;
+  json config = params_file.empty() ? best_configuration(db, study, stem, number) : read_params_file(params_file);
+  if (epochs > 0) config["epochs"] = epochs;
+  const int total_epochs = config.contains("epochs") && config["epochs"].is_number() ? static_cast<int>(config["epochs"].get<double>()) : epochs;
+  int patience = 0;
+  if (config.contains("early_stopping") && !config["early_stopping"].is_null()) {
+    const json& p = config["early_stopping"];
+    if (!p.is_number() || p.get<double>() < 0 || p.get<double>() != std::floor(p.get<double>())) {
+      throw FileError(source, "early_stopping", "must be a number of epochs >= 0 (0: off), got " + p.dump());
+    }
+    patience = static_cast<int>(p.get<double>());
+  }
+
+  std::unique_ptr<Trainer> trainer = make_trainer(spec.trainer, spec.file);
+  TrialContext trial;
+  trial.number = number;
+  trial.config = config;
+  trial.trial_dir = out_dir.empty() ? std::filesystem::path(stem + "_train") : std::filesystem::path(out_dir);
+  trial.objective_metric = spec.objective_metric;
+  trial.mode = spec.mode;
+  std::filesystem::create_directories(trial.trial_dir);
+  std::ofstream(trial.trial_dir / "config.json") << config.dump(2) << "\n";
+
+  const bool live = progress == "live" || (progress == "auto" && isatty(fileno(stderr)));
+  ProgressBar bar(total_epochs, spec.objective_metric, spec.mode == ObjectiveMode::Maximize, patience, live, progress == "none",
+                  trial.trial_dir / "history.jsonl");
+  std::cerr << "hpsearch train: " << spec.trainer.value("type", "?") << " trainer, " << (total_epochs > 0 ? std::to_string(total_epochs) : "default")
+            << " epochs, into " << trial.trial_dir.string() << "\n";
+  double value = NAN;
+  try {
+    value = trainer->run(trial, bar);
+  } catch (const std::invalid_argument& e) {
+    bar.finish();
+    // The trainers throw invalid_argument for a configuration they cannot read: the user's file.
+    throw FileError(source, "", e.what());
+  }
+  bar.finish();
+  std::cerr << "hpsearch train: " << (bar.stopped_early() ? "stopped early (no improvement for " + std::to_string(patience) + " epochs); " : "")
+            << "best " << spec.objective_metric << " = " << number_text(std::isnan(bar.best()) ? value : bar.best()) << " at epoch "
+            << bar.best_step() << "; model in " << (trial.trial_dir / "best.pt").string() << "\n";
+  std::cout << json{{"best", std::isnan(bar.best()) ? value : bar.best()}, {"best_epoch", bar.best_step()},
+                    {"objective", spec.objective_metric}, {"out", trial.trial_dir.string()}}
+                   .dump()
+            << "\n";
+  return 0;
+}
+
+}  // namespace hpsearch

@@ -1,0 +1,22 @@
+#include "core/format.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+namespace hpsearch {
+
+std::string format_duration(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) return "?";
+  if (seconds < 60) {
+    char short_buffer[32];
+    std::snprintf(short_buffer, sizeof short_buffer, "%.2fs", seconds);
+    return short_buffer;
+  }
+  const long s = std::lround(seconds);
+  char buffer[32];
+  if (s >= 3600) std::snprintf(buffer, sizeof buffer, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
+  else std::snprintf(buffer, sizeof buffer, "%02ld:%02ld", s / 60, s % 60);
+  return buffer;
+}
+
+}  // namespace hpsearch

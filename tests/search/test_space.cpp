@@ -1,0 +1,161 @@
+// The space grammar: every distribution, nested choices, resolution, and each kind of bad input.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+
+#include "core/errors.hpp"
+#include "search/random.hpp"
+#include "search/samplers/random_sampler.hpp"
+#include "search/space.hpp"
+
+using hpsearch::DistributionKind;
+using hpsearch::FileError;
+using hpsearch::SearchSpace;
+using nlohmann::json;
+
+namespace {
+
+SearchSpace parse(const char* text) { return SearchSpace::parse(json::parse(text), "space.json"); }
+
+std::string error_of(const char* text) {
+  try {
+    parse(text);
+  } catch (const FileError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+}  // namespace
+
+TEST(Space, ParsesEveryDistributionWithItsArguments) {
+  const auto space = parse(R"({
+    "a": {"$uniform": [-5, 10]}, "b": {"$loguniform": [1e-5, 1e-1]}, "c": {"$quniform": [0, 1, 0.25]},
+    "d": {"$qloguniform": [16, 256, 16]}, "e": {"$randint": [2, 6]}, "f": {"$normal": [0, 2]},
+    "g": {"$lognormal": [-3, 1]}, "h": {"$choice": ["relu", "tanh"]}})");
+  ASSERT_EQ(space.size(), 8u);
+  const auto& p = space.parameters();
+  EXPECT_EQ(p[0].name, "a");
+  EXPECT_EQ(p[0].kind, DistributionKind::Uniform);
+  EXPECT_DOUBLE_EQ(p[0].low, -5);
+  EXPECT_DOUBLE_EQ(p[0].high, 10);
+  EXPECT_EQ(p[1].kind, DistributionKind::LogUniform);
+  EXPECT_EQ(p[2].kind, DistributionKind::QUniform);
+  EXPECT_DOUBLE_EQ(p[2].step, 0.25);
+  EXPECT_EQ(p[3].kind, DistributionKind::QLogUniform);
+  EXPECT_DOUBLE_EQ(p[3].grid_high(), 256);
+  EXPECT_EQ(p[4].kind, DistributionKind::RandInt);
+  EXPECT_DOUBLE_EQ(p[4].low, 2);
+  EXPECT_DOUBLE_EQ(p[4].high, 5);  // high excluded: stored inclusive
+  EXPECT_EQ(p[5].kind, DistributionKind::Normal);
+  EXPECT_DOUBLE_EQ(p[5].sigma, 2);
+  EXPECT_EQ(p[6].kind, DistributionKind::LogNormal);
+  EXPECT_DOUBLE_EQ(p[6].mu, -3);
+  EXPECT_EQ(p[7].kind, DistributionKind::Choice);
+  EXPECT_EQ(p[7].num_choices, 2u);
+}
+
+TEST(Space, ResolvesConstantsAtAnyDepthAndWritesIntegersAsIntegers) {
+  const auto space = parse(R"({"optimizer": {"lr": {"$loguniform": [1e-4, 1e-1]}, "betas": [0.9, 0.999]},
+                               "epochs": 90, "units": {"$randint": [1, 4]}, "width": {"$quniform": [16, 128, 16]},
+                               "layers": [{"out": {"$choice": [4, 8]}}, {"out": 16}]})");
+  const auto names = [&] {
+    std::vector<std::string> n;
+    for (const auto& p : space.parameters()) n.push_back(p.name);
+    return n;
+  }();
+  EXPECT_EQ(names, (std::vector<std::string>{"layers[0].out", "optimizer.lr", "units", "width"}));
+  const json config = space.resolve({1, 0.01, 3, 48});
+  EXPECT_EQ(config, json::parse(R"({"optimizer": {"lr": 0.01, "betas": [0.9, 0.999]}, "epochs": 90, "units": 3, "width": 48,
+                                    "layers": [{"out": 8}, {"out": 16}]})"));
+  EXPECT_TRUE(config["units"].is_number_integer());
+  EXPECT_TRUE(config["width"].is_number_integer());
+}
+
+TEST(Space, NestedChoicesActivateOnlyTheChosenOptionsParameters) {
+  // hyperopt's hp.choice('d', [0., hp.uniform('d_val', .1, .45)]) and a choice of sub-spaces.
+  const auto space = parse(R"({"architecture": {"dropout_prob": {"$choice": [0.0, {"$uniform": [0.1, 0.45]}]}},
+                               "model": {"$choice": [{"kind": "mlp", "units": {"$randint": [8, 64]}},
+                                                     {"kind": "cnn", "depth": {"$choice": [2, {"$randint": [3, 6]}]}}]}})");
+  ASSERT_EQ(space.size(), 6u);
+  EXPECT_EQ(space.parameters()[0].name, "architecture.dropout_prob");
+  EXPECT_EQ(space.parameters()[1].name, "architecture.dropout_prob[1]");
+  EXPECT_EQ(space.parameters()[1].parent, 0);
+  EXPECT_EQ(space.parameters()[1].parent_option, 1);
+  EXPECT_EQ(space.index_of("model[0].units"), 3);
+  EXPECT_EQ(space.index_of("model[1].depth"), 4);
+  EXPECT_EQ(space.index_of("model[1].depth[1]"), 5);
+
+  std::vector<double> v = {1, 0.3, 1, 20, 1, 4};
+  space.clear_inactive(v);
+  EXPECT_FALSE(std::isnan(v[1]));
+  EXPECT_TRUE(std::isnan(v[3]));  // model 0's units: inactive when model = 1
+  EXPECT_FALSE(std::isnan(v[5]));
+  EXPECT_EQ(space.resolve(v), json::parse(R"({"architecture": {"dropout_prob": 0.3}, "model": {"kind": "cnn", "depth": 4}})"));
+
+  std::vector<double> w = {0, 0.3, 1, 20, 0, 4};
+  space.clear_inactive(w);
+  EXPECT_TRUE(std::isnan(w[1]));
+  EXPECT_TRUE(std::isnan(w[5]));  // the grandchild goes with its parent choice
+  EXPECT_FALSE(space.is_active(5, w));
+  EXPECT_EQ(space.resolve(w), json::parse(R"({"architecture": {"dropout_prob": 0.0}, "model": {"kind": "cnn", "depth": 2}})"));
+}
+
+TEST(Space, ValuesOfInvertsResolve) {
+  const auto space = parse(R"({"d": {"$choice": [0.0, {"$uniform": [0.1, 0.45]}]}, "bs": {"$choice": [16, 32, 64]},
+                               "lr": {"$loguniform": [1e-5, 1e-1]}})");
+  hpsearch::Rng rng(3);
+  for (int i = 0; i < 50; ++i) {
+    std::vector<double> v;
+    for (const auto& p : space.parameters()) v.push_back(hpsearch::sample_prior(p, rng));
+    space.clear_inactive(v);
+    const auto back = space.values_of(space.resolve(v), "test");
+    for (std::size_t k = 0; k < v.size(); ++k) {
+      if (std::isnan(v[k])) {
+        EXPECT_TRUE(std::isnan(back[k]));
+      } else {
+        EXPECT_DOUBLE_EQ(back[k], v[k]);
+      }
+    }
+  }
+  EXPECT_THROW(space.values_of(json::parse(R"({"d": 0.0, "bs": 48, "lr": 0.01})"), "best.json"), hpsearch::UserError);
+}
+
+TEST(Space, SamplesStayInTheirDomains) {
+  const auto space = parse(R"({"c": {"$quniform": [0, 1, 0.25]}, "d": {"$qloguniform": [16, 256, 16]}, "e": {"$randint": [2, 6]},
+                               "b": {"$loguniform": [1e-5, 1e-1]}})");
+  hpsearch::Rng rng(11);
+  std::set<double> seen_e;
+  for (int i = 0; i < 2000; ++i) {
+    for (const auto& p : space.parameters()) {
+      const double v = hpsearch::sample_prior(p, rng);
+      ASSERT_GE(v, p.low);
+      ASSERT_LE(v, p.is_discrete() ? p.grid_high() : p.high);
+      if (p.is_discrete()) {
+        ASSERT_NEAR(std::fmod(v - p.low, p.step), 0, 1e-9);
+      }
+      if (p.name == "e") seen_e.insert(v);
+    }
+  }
+  EXPECT_EQ(seen_e, (std::set<double>{2, 3, 4, 5}));
+}
+
+TEST(SpaceErrors, NameTheFileAndTheJsonPath) {
+  EXPECT_EQ(error_of(R"({"opt": {"lr": {"$uniform": [1, 1]}}})"), "space.json: params.opt.lr: $uniform needs low < high, got [1,1]");
+  EXPECT_EQ(error_of(R"({"lr": {"$loguniform": [0, 1]}})"), "space.json: params.lr: $loguniform bounds are in real space and must be > 0, got low = 0");
+  EXPECT_EQ(error_of(R"({"w": {"$quniform": [0, 10, 0]}})"), "space.json: params.w: $quniform needs q > 0, got 0");
+  EXPECT_EQ(error_of(R"({"w": {"$qloguniform": [-1, 10, 1]}})"), "space.json: params.w: $qloguniform bounds are in real space and must be > 0, got low = -1");
+  EXPECT_EQ(error_of(R"({"c": {"$choice": []}})"), "space.json: params.c: $choice needs at least one option");
+  EXPECT_EQ(error_of(R"({"x": {"$uniform": [0, 1, 2]}})"), "space.json: params.x: $uniform takes 2 arguments [low, high], got 3");
+  EXPECT_EQ(error_of(R"({"x": {"$gaussian": [0, 1]}})").rfind("space.json: params.x: unknown distribution '$gaussian'", 0), 0u);
+  EXPECT_EQ(error_of(R"({"x": {"$normal": [0, -1]}})"), "space.json: params.x: $normal needs sigma > 0, got -1");
+  EXPECT_EQ(error_of(R"({"x": {"$randint": [5, 5]}})"), "space.json: params.x: $randint needs low < high, got [5,5]");
+  EXPECT_EQ(error_of(R"({"x": {"$randint": [0.5, 5]}})"), "space.json: params.x: $randint bounds must be integers, got [0.5,5]");
+  EXPECT_EQ(error_of(R"({"x": {"$uniform": 3}})"), "space.json: params.x: $uniform takes an array of arguments, got 3");
+  EXPECT_EQ(error_of(R"({"x": {"$uniform": [0, "1"]}})"), "space.json: params.x: $uniform argument 2 must be a number, got \"1\"");
+  EXPECT_EQ(error_of(R"({"x": {"$uniform": [0, 1], "other": 2}})").rfind("space.json: params.x: a distribution is an object with exactly one '$' key", 0), 0u);
+  // Errors inside nested options name the option.
+  EXPECT_EQ(error_of(R"({"d": {"$choice": [0, {"$uniform": [0.5, 0.1]}]}})"), "space.json: params.d[1]: $uniform needs low < high, got [0.5,0.1]");
+  EXPECT_EQ(error_of(R"({"layers": [{"out": 4}, {"out": {"$randint": [4]}}]})"), "space.json: params.layers[1].out: $randint takes 2 arguments [low, high) (high excluded), got 1");
+}

@@ -1,0 +1,28 @@
+#pragma once
+// {"type": "synthetic", "function": NAME, "steps": S, "noise": SD, "sleep_ms": MS}
+//
+// Evaluates a standard test function (synthetic_functions.hpp) on the configuration's top-level
+// keys x1 .. xN. `learning_curve` reports its value at each of `steps` steps (default 81) as the
+// metric "value", so that pruning can be tested; the others report nothing and return at once
+// (zero work: the orchestration benchmark). `noise` adds Gaussian noise of that standard deviation,
+// seeded by (trial number, step) so a re-run trial gives the same numbers. `sleep_ms` waits that
+// long per step (per trial for functions without steps), to imitate training time.
+#include <string>
+
+#include "trainers/core/trainer.hpp"
+
+namespace hpsearch {
+
+class SyntheticTrainer : public Trainer {
+ public:
+  SyntheticTrainer(const nlohmann::json& settings, const std::string& file);
+  double run(const TrialContext& trial, StepReporter& reporter) override;
+
+ private:
+  std::string function_;
+  int steps_ = 0;
+  double noise_ = 0;
+  double sleep_ms_ = 0;
+};
+
+}  // namespace hpsearch

@@ -1,0 +1,42 @@
+#pragma once
+// What the detect and forecast trainers share: their settings (ball_settings.hpp) and the fixed
+// train/validation split. Internal to trainers/detect and trainers/forecast (uses LibTorch).
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "trainers/core/ball_settings.hpp"
+
+namespace hpsearch::balls {
+
+// The same split for every trial of a search (and for `hpsearch train`): a permutation drawn
+// from split_seed alone with its own generator (splitmix64 + Fisher-Yates, identical on every
+// platform and LibTorch version), the last valid_fraction of it for validation, as the seed's
+// randperm split did. Returns {train indices, valid indices}, int64 on the CPU.
+inline std::pair<torch::Tensor, torch::Tensor> split_indices(int64_t n, double valid_fraction, uint64_t seed) {
+  int64_t valid = static_cast<int64_t>(std::llround(static_cast<double>(n) * valid_fraction));
+  valid = std::max<int64_t>(1, std::min<int64_t>(valid, n - 2));
+  if (n < 3) throw std::runtime_error("the data folder holds " + std::to_string(n) + " samples; at least 3 are needed for a train/validation split");
+  std::vector<int64_t> order(static_cast<std::size_t>(n));
+  for (int64_t i = 0; i < n; ++i) order[static_cast<std::size_t>(i)] = i;
+  uint64_t state = seed ^ 0x5bd1e9955bd1e995ULL;
+  auto next = [&state]() {
+    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  };
+  for (int64_t i = n - 1; i > 0; --i) {
+    const auto j = static_cast<int64_t>(next() % static_cast<uint64_t>(i + 1));
+    std::swap(order[static_cast<std::size_t>(i)], order[static_cast<std::size_t>(j)]);
+  }
+  const torch::Tensor all = torch::tensor(order, torch::kInt64);
+  return {all.narrow(0, 0, n - valid).clone(), all.narrow(0, n - valid, valid).clone()};
+}
+
+}  // namespace hpsearch::balls

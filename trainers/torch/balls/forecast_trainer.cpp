@@ -1,0 +1,171 @@
+#include "trainers/torch/balls/forecast_trainer.hpp"
+
+#include <cstdio>
+#include <iostream>
+
+#include <torch/torch.h>
+
+#include "trainers/torch/data/balls.hpp"
+#include "trainers/torch/balls/ball_common.hpp"
+#include "trainers/core/architecture.hpp"
+#include "trainers/torch/nn/compute_device.hpp"
+#include "trainers/torch/nn/config_reading.hpp"
+#include "trainers/torch/nn/data_parallel.hpp"
+#include "trainers/torch/nn/epoch_loop.hpp"
+#include "trainers/torch/nn/model_builder.hpp"
+#include "trainers/torch/nn/optimization.hpp"
+
+namespace hpsearch {
+
+using nlohmann::json;
+namespace F = torch::nn::functional;
+
+constexpr int64_t kInputFrames = 19;
+constexpr int64_t kInputs = 9 + kInputFrames * 3 * 4;  // 237
+constexpr int64_t kOutputs = 3 * 4;                    // 12
+
+struct ForecastDataOnDevice {
+  // On the compute device, float: inputs {N, 237}, targets {N, 12} (scaled boxes).
+  torch::Tensor train_inputs, train_targets, valid_inputs, valid_targets;
+  torch::Tensor box_scale;  // {1, 1, 4}
+};
+
+json default_forecast_architecture() {
+  auto fc = [](int out) { return json::array({"fully_connected", {{"out_features", out}}}); };
+  return {{"act_fn", "tanh"},
+          {"dropout_prob", 0.44996724122672166},
+          {"layers_param", json::array({fc(512), fc(256), fc(128), fc(128), json::array({"fully_connected", json::object()})})}};
+}
+
+namespace {
+
+const std::set<std::string> kConfigKeys = {"optimizer", "optimizer_params", "scheduler",    "scheduler_params", "batch_size", "eval_batch_size",
+                                           "epochs",    "early_stopping",   "architecture", "seed",             "time_budget_s"};
+
+class ForecastTask : public nn::ModelTask {
+ public:
+  ForecastTask(const ForecastDataOnDevice& data, torch::nn::Sequential model, std::unique_ptr<torch::optim::Optimizer> optimizer,
+               int64_t batch_size, int64_t eval_batch_size, json constant_metrics, nn::DataParallel parallel)
+      : ModelTask(std::move(model), std::move(optimizer), parallel, batch_size, eval_batch_size, std::move(constant_metrics)), data_(data) {}
+
+  json train_epoch(int) override {
+    const torch::Device device = data_.train_inputs.device();
+    const int64_t n = data_.train_inputs.size(0);
+    const torch::Tensor order = torch::randperm(n, torch::TensorOptions().dtype(torch::kInt64).device(device));
+    torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat32).device(device));
+    int64_t seen = 0;
+    for (int64_t start = 0; start < n; start += batch_size_) {
+      const int64_t size = std::min(batch_size_, n - start);
+      if (size < 2 * parallel_.size() && start > 0) break;  // batch norm needs two samples per rank
+      // This rank's rows of the global batch (all of it when the trial has one rank).
+      const torch::Tensor index = parallel_.shard(order.narrow(0, start, size));
+      optimizer_->zero_grad();
+      const torch::Tensor loss = F::mse_loss(model_->forward(data_.train_inputs.index_select(0, index)), data_.train_targets.index_select(0, index));
+      parallel_.weighted_loss(loss, index.size(0), size).backward();
+      parallel_.average_gradients();
+      optimizer_->step();
+      loss_sum += loss.detach() * static_cast<double>(index.size(0));  // on the device: no wait per batch
+      seen += index.size(0);
+    }
+    // Summed over the group: every rank reports the loss of the whole epoch.
+    const torch::Tensor totals =
+        parallel_.sum(torch::stack({loss_sum.to(torch::kFloat64), torch::full({}, static_cast<double>(seen), loss_sum.options().dtype(torch::kFloat64))})).cpu();
+    return {{"train_loss", totals[0].item<double>() / totals[1].item<double>()}};
+  }
+
+  json evaluate() override {
+    const torch::Device device = data_.valid_inputs.device();
+    const int64_t n = data_.valid_inputs.size(0);
+    torch::Tensor sums = torch::zeros({2}, torch::TensorOptions().dtype(torch::kFloat64).device(device));  // loss * size, centre errors
+    // Each rank of the group evaluates its contiguous part; the sums are added over the group.
+    const int64_t first = n * parallel_.rank() / parallel_.size(), last = n * (parallel_.rank() + 1) / parallel_.size();
+    for (int64_t start = first; start < last; start += eval_batch_size_) {
+      const int64_t size = std::min(eval_batch_size_, last - start);
+      const torch::Tensor target = data_.valid_targets.narrow(0, start, size);
+      const torch::Tensor output = model_->forward(data_.valid_inputs.narrow(0, start, size));
+      const torch::Tensor loss = F::mse_loss(output, target);
+      const torch::Tensor p = output.view({size, 3, 4}) * data_.box_scale, t = target.view({size, 3, 4}) * data_.box_scale;
+      const torch::Tensor dx = (p.select(2, 0) + p.select(2, 2) - t.select(2, 0) - t.select(2, 2)) * 0.5;
+      const torch::Tensor dy = (p.select(2, 1) + p.select(2, 3) - t.select(2, 1) - t.select(2, 3)) * 0.5;
+      sums += torch::stack({loss.to(torch::kFloat64) * static_cast<double>(size), (dx * dx + dy * dy).sqrt().sum().to(torch::kFloat64)});
+    }
+    const torch::Tensor host = parallel_.sum(sums).cpu();
+    json metrics = constant_metrics_;
+    metrics["valid_loss"] = host[0].item<double>() / static_cast<double>(n);
+    metrics["centre_error_px"] = host[1].item<double>() / static_cast<double>(3 * n);
+    return metrics;
+  }
+
+ private:
+  const ForecastDataOnDevice& data_;
+};
+
+}  // namespace
+
+ForecastTrainer::ForecastTrainer(const json& settings, const std::string& file)
+    : settings_(balls::read_ball_trainer_settings(settings, file, "balls-seq")) {}
+
+ForecastTrainer::~ForecastTrainer() = default;
+
+const ForecastDataOnDevice& ForecastTrainer::data() {
+  if (data_) return *data_;
+  const data::BallSequences d = data::load_ball_sequences(settings_.data);
+  const int64_t n = d.presence.size(0);
+  const torch::Tensor counts = d.presence.gt(0.5).sum(1);
+  if (!counts.eq(3).all().item<bool>()) {
+    const int64_t bad = counts.ne(3).nonzero().index({0, 0}).item<int64_t>();
+    char name[32];
+    std::snprintf(name, sizeof name, "p_%05lld.npy", static_cast<long long>(bad));
+    throw std::runtime_error(settings_.data.string() + "/" + name + ": " + std::to_string(counts[bad].item<int64_t>()) +
+                             " present balls; the forecast trainer needs exactly 3 per sequence");
+  }
+  // The rows of the 3 present colours, in colour order, gathered from every frame.
+  const torch::Tensor rows = std::get<0>(std::get<1>(d.presence.topk(3, 1)).sort(1));  // {N, 3}
+  const torch::Tensor scale = torch::tensor(std::vector<float>(data::kBoxScale.begin(), data::kBoxScale.end())).view({1, 1, 1, 4});
+  const torch::Tensor present = d.boxes.gather(2, rows.view({n, 1, 3, 1}).expand({n, 20, 3, 4})) / scale;  // {N, 20, 3, 4}
+  const torch::Tensor inputs = torch::cat({d.presence, present.narrow(1, 0, kInputFrames).reshape({n, kInputFrames * 12})}, 1);
+  const torch::Tensor targets = present.select(1, kInputFrames).reshape({n, kOutputs});
+
+  const torch::Device device = nn::compute_device();
+  nn::configure_backends(settings_.deterministic);
+  const auto [train, valid] = balls::split_indices(n, settings_.valid_fraction, settings_.split_seed);
+  auto out = std::make_unique<ForecastDataOnDevice>();
+  out->train_inputs = inputs.index_select(0, train).to(device);
+  out->train_targets = targets.index_select(0, train).to(device);
+  out->valid_inputs = inputs.index_select(0, valid).to(device);
+  out->valid_targets = targets.index_select(0, valid).to(device);
+  out->box_scale = scale.view({1, 1, 4}).to(device);
+  std::cerr << "forecast: " << settings_.data.string() << ": " << out->train_inputs.size(0) << " training and " << out->valid_inputs.size(0)
+            << " validation sequences on " << device << "\n";
+  data_ = std::move(out);
+  return *data_;
+}
+
+double ForecastTrainer::run(const TrialContext& trial, StepReporter& reporter) {
+  const json& config = trial.config;
+  nn::check_config_keys(config, kConfigKeys, "forecast");
+  const int epochs = static_cast<int>(nn::config_integer(config, "epochs", 90, 1));
+  const int64_t batch_size = nn::config_integer(config, "batch_size", 16, 1);
+  const int64_t eval_batch_size = nn::config_integer(config, "eval_batch_size", 1024, 1);
+  nn::EpochLoopSettings loop;
+  loop.epochs = epochs;
+  loop.seed = static_cast<uint64_t>(nn::config_integer(config, "seed", 0, 0));
+  loop.time_budget_s = nn::config_number(config, "time_budget_s", 0, 0);
+  loop.evaluate_before_training = true;  // step 0: the untrained network, the baseline every epoch is judged against
+
+  const nn::Architecture architecture =
+      nn::parse_architecture(config.contains("architecture") ? config["architecture"] : default_forecast_architecture());
+  const ForecastDataOnDevice& d = data();
+  const nn::ModelCost cost = nn::describe_architecture(architecture, {kInputs}, kOutputs);
+
+  nn::seed_torch(loop.seed, trial.number, -1);
+  torch::nn::Sequential model = nn::build_model(architecture, {kInputs}, kOutputs);
+  model->to(d.train_inputs.device());
+  auto optimizer = nn::make_optimizer(config, model->parameters());
+  const nn::LearningRateSchedule schedule(config, epochs);
+  ForecastTask task(d, model, std::move(optimizer), batch_size, eval_batch_size, {{"parameters", cost.parameters}},
+                    nn::DataParallel(trial.group));
+  return nn::run_epoch_loop(trial, reporter, task, schedule, loop);
+}
+
+}  // namespace hpsearch

@@ -1,0 +1,85 @@
+#pragma once
+// The epoch loop shared by the LibTorch trainers (detect, forecast, classify): checkpoints,
+// resumption, seeding, the learning-rate schedule and step reports, so that each trainer only
+// says how to train one epoch and how to evaluate.
+//
+// Per epoch e (0-based): reseed Torch from (seed, trial, e); set the schedule's rate; train;
+// evaluate; save `checkpoint.pt` in the trial's folder (model, optimizer, next epoch, best value
+// and the metrics history), and `best.pt` (the model) when the objective improved; report step
+// e + 1 with the metrics plus "lr" and "epoch_time_s". Reseeding at every epoch boundary is what
+// makes a trial resumed from its checkpoint the same trial that would have run uninterrupted:
+// nothing random carries over from one epoch to the next but what the checkpoint holds.
+//
+// A trial folder holding a checkpoint.pt whose configuration equals this trial's goes on from it;
+// a checkpoint of another configuration is an error (the folder belongs to someone else).
+#include <cstdint>
+#include <functional>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "trainers/torch/nn/data_parallel.hpp"
+#include "trainers/torch/nn/optimization.hpp"
+#include "trainers/core/trainer.hpp"
+
+namespace hpsearch::nn {
+
+class EpochTask {
+ public:
+  virtual ~EpochTask() = default;
+  virtual torch::nn::Module& model() = 0;
+  virtual torch::optim::Optimizer& optimizer() = 0;
+  // Trains one pass over the training data (model in train mode); returns metrics such as
+  // {"train_loss": ...}.
+  virtual nlohmann::json train_epoch(int epoch) = 0;
+  // Evaluates (model in eval mode, no grad); returns metrics that include the objective.
+  virtual nlohmann::json evaluate() = 0;
+};
+
+// What every LibTorch trainer's task holds besides its data: the model and optimizer the loop
+// checkpoints, the trial's group, the batch sizes and the metrics reported with every evaluation
+// (such as the parameter count).
+class ModelTask : public EpochTask {
+ public:
+  torch::nn::Module& model() override { return *model_; }
+  torch::optim::Optimizer& optimizer() override { return *optimizer_; }
+
+ protected:
+  ModelTask(torch::nn::Sequential model, std::unique_ptr<torch::optim::Optimizer> optimizer, DataParallel parallel, int64_t batch_size,
+            int64_t eval_batch_size, nlohmann::json constant_metrics)
+      : parallel_(parallel),
+        model_(std::move(model)),
+        optimizer_(std::move(optimizer)),
+        batch_size_(batch_size),
+        eval_batch_size_(eval_batch_size),
+        constant_metrics_(std::move(constant_metrics)) {
+    parallel_.attach(*model_);  // gradients averaged over the group from the first backward()
+  }
+
+  DataParallel parallel_;  // the trial's group (--gpus-per-trial); alone: every call a no-op
+  torch::nn::Sequential model_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  int64_t batch_size_, eval_batch_size_;  // global training batch; evaluation batch per rank
+  nlohmann::json constant_metrics_;
+};
+
+struct EpochLoopSettings {
+  int epochs = 1;
+  uint64_t seed = 0;              // the configuration's "seed" (default 0)
+  bool evaluate_before_training = false;  // report step 0: metrics of the untrained model
+  // Stops before an epoch that would not fit in this many seconds (0: no limit), judged from the
+  // longest epoch so far; the metrics say how many epochs ran.
+  double time_budget_s = 0;
+};
+
+// Seeds Torch (CPU and CUDA) for trial `trial` at epoch `epoch` (-1: before training, for the
+// initial weights). Deterministic in its arguments.
+void seed_torch(uint64_t seed, int trial, int epoch);
+
+// Runs the epochs, resuming from the trial folder's checkpoint if there is one. Returns the best
+// objective value over the epochs (the one best.pt holds). Throws std::runtime_error when the
+// objective is missing from the metrics or not finite.
+double run_epoch_loop(const TrialContext& trial, StepReporter& reporter, EpochTask& task, const LearningRateSchedule& schedule,
+                      const EpochLoopSettings& settings);
+
+}  // namespace hpsearch::nn
