@@ -8,16 +8,17 @@
 // tensors of the same size and type. A failure throws CommunicatorError naming the call, which
 // fails the trial (the worker records the reason) rather than the process.
 #include <memory>
-#include <stdexcept>
 #include <string>
 
 #include <torch/torch.h>
 
+#include "core/errors.hpp"
+
 namespace hpsearch {
 
-class CommunicatorError : public std::runtime_error {
+class CommunicatorError : public Error {
  public:
-  using std::runtime_error::runtime_error;
+  using Error::Error;
 };
 
 // A collective operation started and not yet finished (start_all_reduce_sum). wait() returns when

@@ -1,5 +1,6 @@
 #pragma once
-// One root for every error hpsearch raises on purpose.
+// One root for every error hpsearch raises on purpose: code throws these, never a bare
+// std::runtime_error or std::invalid_argument, so that every catch site can tell what it holds.
 //
 // UserError is a mistake the user can fix (a bad space file, a missing data folder, a wrong
 // database): the CLI prints its message alone and exits with code 2, before anything is written.
@@ -24,6 +25,14 @@ class FileError : public UserError {
  public:
   FileError(const std::string& file, const std::string& json_path, const std::string& what)
       : UserError(file + ": " + (json_path.empty() ? std::string() : json_path + ": ") + what) {}
+};
+
+// A value of a trial's resolved configuration that its trainer cannot use: "KEY: what is wrong".
+// In a search the trial FAILs with this reason (the sampler chose the value from the space); in
+// `hpsearch train` it is the user's file, named by the command (exit 2).
+class ConfigError : public UserError {
+ public:
+  using UserError::UserError;
 };
 
 }  // namespace hpsearch

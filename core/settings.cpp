@@ -1,0 +1,236 @@
+#include "core/settings.hpp"
+
+#include <cmath>
+
+#include "core/errors.hpp"
+
+namespace hpsearch::settings {
+
+using nlohmann::json;
+
+namespace {
+
+// A bound as a person writes it: 0, 1e-08, 0.5 (JSON's shortest form), integers without ".0".
+std::string bound_text(double x) {
+  if (std::isfinite(x) && x == std::floor(x) && std::fabs(x) < 1e15) return std::to_string(static_cast<long long>(x));
+  return json(x).dump();
+}
+
+std::string range_text(const Setting& s) {
+  const bool low = std::isfinite(s.min), high = std::isfinite(s.max);
+  if (low && high) {
+    return std::string("in ") + (s.min_open ? "(" : "[") + bound_text(s.min) + ", " + bound_text(s.max) + (s.max_open ? ")" : "]");
+  }
+  if (low) return std::string(s.min_open ? "> " : ">= ") + bound_text(s.min);
+  if (high) return std::string(s.max_open ? "< " : "<= ") + bound_text(s.max);
+  return "";
+}
+
+std::string kind_text(Kind kind) {
+  switch (kind) {
+    case Kind::Integer: return "an integer";
+    case Kind::Number: return "a number";
+    case Kind::String: return "a string";
+    case Kind::Boolean: return "true or false";
+    case Kind::Object: return "an object";
+    case Kind::Any: return "a value";
+  }
+  return "a value";
+}
+
+}  // namespace
+
+Setting integer(std::string key, json fallback, std::string doc, double min, double max) {
+  Setting s;
+  s.key = std::move(key), s.kind = Kind::Integer, s.fallback = std::move(fallback), s.doc = std::move(doc), s.min = min, s.max = max;
+  return s;
+}
+Setting number(std::string key, json fallback, std::string doc, double min, double max) {
+  Setting s = integer(std::move(key), std::move(fallback), std::move(doc), min, max);
+  s.kind = Kind::Number;
+  return s;
+}
+Setting string(std::string key, json fallback, std::string doc, std::vector<std::string> choices) {
+  Setting s;
+  s.key = std::move(key), s.kind = Kind::String, s.fallback = std::move(fallback), s.doc = std::move(doc), s.choices = std::move(choices);
+  return s;
+}
+Setting boolean(std::string key, bool fallback, std::string doc) {
+  Setting s;
+  s.key = std::move(key), s.kind = Kind::Boolean, s.fallback = fallback, s.doc = std::move(doc);
+  return s;
+}
+Setting object(std::string key, std::string doc) {
+  Setting s;
+  s.key = std::move(key), s.kind = Kind::Object, s.doc = std::move(doc);
+  return s;
+}
+Setting any(std::string key, json fallback, std::string doc) {
+  Setting s;
+  s.key = std::move(key), s.kind = Kind::Any, s.fallback = std::move(fallback), s.doc = std::move(doc);
+  return s;
+}
+Setting required(Setting s) {
+  s.required = true;
+  return s;
+}
+Setting open_min(Setting s) {
+  s.min_open = true;
+  return s;
+}
+Setting open_max(Setting s) {
+  s.max_open = true;
+  return s;
+}
+Setting null_is_default(Setting s) {
+  s.null_is_default = true;
+  return s;
+}
+
+const Setting* Table::find(const std::string& key) const {
+  for (const auto& s : settings) {
+    if (s.key == key) return &s;
+  }
+  return nullptr;
+}
+
+std::string Table::key_list() const {
+  std::string list;
+  for (std::size_t i = 0; i < settings.size(); ++i) {
+    list += (i == 0 ? "" : i + 1 == settings.size() ? " and " : ", ") + settings[i].key;
+  }
+  return list;
+}
+
+Reader::Reader(const json& object, const Table& table, std::string where, std::string prefix)
+    : object_(object), table_(table), where_(std::move(where)), prefix_(std::move(prefix)) {
+  if (!object_.is_object()) {
+    if (prefix_.empty()) throw ConfigError("the configuration must be an object, got " + object_.dump());
+    throw FileError(where_, prefix_, "must be an object, got " + object_.dump());
+  }
+  for (auto it = object_.begin(); it != object_.end(); ++it) {
+    if (table_.find(it.key())) continue;
+    bool allowed = false;
+    for (const auto& k : table_.also_allowed) allowed = allowed || k == it.key();
+    if (allowed) continue;
+    const std::string list = table_.settings.empty() ? "nothing else" : table_.key_list();
+    fail(it.key(), "unknown setting of the " + table_.name + " (it takes " + list + ")");
+  }
+  for (const auto& s : table_.settings) {
+    if (s.required && !given(s)) fail(s.key, "is required: " + s.doc);
+  }
+}
+
+const Setting& Reader::declared(const std::string& key) const {
+  const Setting* s = table_.find(key);
+  // A key the code reads without declaring it is the code's mistake, not the user's.
+  if (!s) throw Error("settings: '" + key + "' is read but not declared in the table of the " + table_.name);
+  return *s;
+}
+
+const json* Reader::given(const Setting& s) const {
+  const auto it = object_.find(s.key);
+  if (it == object_.end()) return nullptr;
+  if (s.null_is_default && it->is_null()) return nullptr;
+  return &*it;
+}
+
+bool Reader::has(const std::string& key) const { return given(declared(key)) != nullptr; }
+
+void Reader::fail(const std::string& key, const std::string& what) const {
+  if (where_.empty()) throw ConfigError(path(key) + ": " + what);
+  throw FileError(where_, path(key), what);
+}
+
+void Reader::check_bounds(const Setting& s, const json& v, bool integral) const {
+  const double x = v.get<double>();
+  const bool finite = std::isfinite(x);
+  const bool whole = !integral || (v.is_number_integer() || (finite && x == std::floor(x)));
+  const bool in_range = finite && !(x < s.min || (s.min_open && x == s.min) || x > s.max || (s.max_open && x == s.max));
+  if (whole && in_range) return;
+  const std::string range = range_text(s);
+  fail(s.key, "must be " + kind_text(s.kind) + (range.empty() ? "" : " " + range) + ", got " + v.dump());
+}
+
+int64_t Reader::integer(const std::string& key) const {
+  const Setting& s = declared(key);
+  const json* v = given(s);
+  if (!v) {
+    if (s.fallback.is_null()) throw Error("settings: " + path(key) + " has no default; check has() first");
+    return s.fallback.get<int64_t>();
+  }
+  if (!v->is_number()) fail(key, "must be " + kind_text(s.kind) + (range_text(s).empty() ? "" : " " + range_text(s)) + ", got " + v->dump());
+  check_bounds(s, *v, /*integral=*/true);
+  return static_cast<int64_t>(v->get<double>());
+}
+
+double Reader::number(const std::string& key) const {
+  const Setting& s = declared(key);
+  const json* v = given(s);
+  if (!v) {
+    if (s.fallback.is_null()) throw Error("settings: " + path(key) + " has no default; check has() first");
+    return s.fallback.get<double>();
+  }
+  if (!v->is_number()) fail(key, "must be " + kind_text(s.kind) + (range_text(s).empty() ? "" : " " + range_text(s)) + ", got " + v->dump());
+  check_bounds(s, *v, /*integral=*/s.kind == Kind::Integer);
+  return v->get<double>();
+}
+
+std::string Reader::string(const std::string& key) const {
+  const Setting& s = declared(key);
+  const json* v = given(s);
+  if (!v) {
+    if (!s.fallback.is_string()) throw Error("settings: " + path(key) + " has no default; check has() first");
+    return s.fallback.get<std::string>();
+  }
+  std::string choices;
+  for (std::size_t i = 0; i < s.choices.size(); ++i) {
+    choices += (i == 0 ? "" : i + 1 == s.choices.size() ? " or " : ", ") + json(s.choices[i]).dump();
+  }
+  if (!v->is_string()) fail(key, "must be " + (choices.empty() ? std::string("a string") : choices) + ", got " + v->dump());
+  const std::string text = v->get<std::string>();
+  if (s.choices.empty()) return text;
+  for (const auto& c : s.choices) {
+    if (c == text) return text;
+  }
+  fail(key, "must be " + choices + ", got " + v->dump());
+}
+
+bool Reader::boolean(const std::string& key) const {
+  const Setting& s = declared(key);
+  const json* v = given(s);
+  if (!v) return s.fallback.is_boolean() && s.fallback.get<bool>();
+  if (!v->is_boolean()) fail(key, "must be true or false, got " + v->dump());
+  return v->get<bool>();
+}
+
+json Reader::value(const std::string& key) const {
+  const Setting& s = declared(key);
+  const json* v = given(s);
+  if (!v) return s.fallback;
+  switch (s.kind) {
+    case Kind::Integer: return integer(key);
+    case Kind::Number: return number(key);
+    case Kind::String: return string(key);
+    case Kind::Boolean: return boolean(key);
+    case Kind::Object:
+      if (!v->is_object()) fail(key, "must be an object, got " + v->dump());
+      return *v;
+    case Kind::Any: return *v;
+  }
+  return *v;
+}
+
+std::string markdown(const Table& table) {
+  std::string text = "| key | default | meaning |\n| --- | --- | --- |\n";
+  for (const auto& s : table.settings) {
+    const std::string fallback = s.required ? "required" : s.fallback.is_null() ? "none" : "`" + s.fallback.dump() + "`";
+    std::string doc = s.doc;
+    const std::string range = range_text(s);
+    if (!range.empty()) doc += " (" + range + ")";
+    text += "| `" + s.key + "` | " + fallback + " | " + doc + " |\n";
+  }
+  return text;
+}
+
+}  // namespace hpsearch::settings
