@@ -87,4 +87,9 @@ class Reader {
 // The README's table of `table`: | key | default | meaning |, one row per setting.
 std::string markdown(const Table& table);
 
+// The table that follows the line "<!-- settings: NAME -->" in a Markdown text (up to the first
+// line that does not start with '|'), or "" when there is no such marker: what a test compares
+// with markdown(table), so that the README states exactly what the code declares.
+std::string table_after_marker(const std::string& markdown_text, const std::string& name);
+
 }  // namespace hpsearch::settings

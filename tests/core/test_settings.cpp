@@ -102,3 +102,9 @@ TEST(Settings, WritesTheReadmeTableFromTheDeclarations) {
   EXPECT_NE(table.find("| `lr` | `0.1` | learning rate (> 0) |"), std::string::npos) << table;
   EXPECT_NE(table.find("| `max_params` | none | largest network (>= 1) |"), std::string::npos) << table;
 }
+
+TEST(Settings, FindsTheTableAfterItsMarkerInMarkdown) {
+  const std::string text = "# x\n\n<!-- settings: median pruner -->\n" + settings::markdown(knobs()) + "\nafter\n| not | this |\n";
+  EXPECT_EQ(settings::table_after_marker(text, "median pruner"), settings::markdown(knobs()));
+  EXPECT_EQ(settings::table_after_marker(text, "tpe sampler"), "");
+}
