@@ -6,7 +6,8 @@
 // pruner keeps no state of its own, so a resumed search, which reloads the same history from the
 // database, takes the same decisions as one that never stopped.
 //
-// Rules (knobs and defaults are documented once, in README.md, section "Pruning"):
+// Rules (each type's settings are declared once, in pruner.cpp: pruner_settings(type) reads them
+// and writes README.md's tables of section "Pruning"):
 //   none        never stops a trial.
 //   percentile  stops a trial whose best value so far is worse than the given percentile of the
 //               values that COMPLETE trials reported at the same step (Optuna's PercentilePruner).
@@ -21,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/settings.hpp"
 #include "search/history.hpp"
 
 namespace hpsearch {
