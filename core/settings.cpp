@@ -52,6 +52,21 @@ std::string expected_text(const Setting& s) {
   return (s.words.empty() ? "" : words_text(s.words) + " or ") + kind_text(s.kind) + (range.empty() ? "" : " " + range);
 }
 
+// JSON on one line as a person writes it, with a space after ':' and ',': {"type": "random"}.
+std::string one_line(const json& v) {
+  if (v.is_object()) {
+    std::string text;
+    for (auto it = v.begin(); it != v.end(); ++it) text += (text.empty() ? "" : ", ") + json(it.key()).dump() + ": " + one_line(it.value());
+    return "{" + text + "}";
+  }
+  if (v.is_array()) {
+    std::string text;
+    for (const auto& item : v) text += (text.empty() ? "" : ", ") + one_line(item);
+    return "[" + text + "]";
+  }
+  return v.dump();
+}
+
 // The default column of the README: the README's text, `the JSON`, or for a nested table the
 // object of its defaults, written as a person would: {"fraction": 0.1, "max": 25}.
 std::string default_text(const Setting& s) {
@@ -61,11 +76,11 @@ std::string default_text(const Setting& s) {
     std::string object;
     for (const auto& sub : s.table->settings) {
       if (sub.fallback.is_null()) continue;
-      object += (object.empty() ? "" : ", ") + json(sub.key).dump() + ": " + sub.fallback.dump();
+      object += (object.empty() ? "" : ", ") + json(sub.key).dump() + ": " + one_line(sub.fallback);
     }
     return "`{" + object + "}`";
   }
-  return s.fallback.is_null() ? "none" : "`" + s.fallback.dump() + "`";
+  return s.fallback.is_null() ? "none" : "`" + one_line(s.fallback) + "`";
 }
 
 }  // namespace

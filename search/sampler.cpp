@@ -9,7 +9,7 @@ namespace hpsearch {
 using nlohmann::json;
 
 settings::Setting sampler_seed() {
-  return settings::documented_default(settings::integer("seed", 0, "seed of the generator (combined with the trial number)", 0),
+  return settings::documented_default(settings::integer("seed", 0, "seed of the generator, combined with the trial number", 0),
                                       "drawn when the study is created, then stored");
 }
 

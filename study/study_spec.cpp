@@ -25,7 +25,7 @@ const settings::Table& objective_table() {
 const settings::Table& retries_table() {
   static const settings::Table table{
       "space file's retries",
-      {settings::integer("failed", 0, "how many times a FAIL trial runs again, same number and configuration (`--retries N` overrides it)", 0, 1000)},
+      {settings::integer("failed", 0, "how many times a FAIL trial runs again, same number and configuration; `--retries N` overrides it", 0, 1000)},
       {},
       "{\"failed\": 2}"};
   return table;
@@ -34,8 +34,8 @@ const settings::Table& retries_table() {
 const settings::Table& resources_table() {
   static const settings::Table table{"space file's resources",
                                      {settings::integer("gpus_per_trial", 0,
-                                                        "ranks, one GPU each, that train one trial; `0`: one rank per trial, no group "
-                                                        "(`--gpus-per-trial G` overrides it)",
+                                                        "ranks, one GPU each, that train one trial; `0`: one rank per trial, no group; "
+                                                        "`--gpus-per-trial G` overrides it",
                                                         0, 4096)},
                                      {},
                                      "{\"gpus_per_trial\": 2}"};
@@ -50,10 +50,10 @@ const settings::Table& space_file_settings() {
   static const settings::Table table{
       "space file",
       {settings::required(settings::any(
-           "trainer", nullptr, "which trainer runs a configuration, and its settings, e.g. {\"type\": \"synthetic\", \"function\": \"branin\"} (see Trainers)")),
+           "trainer", nullptr, "which trainer runs a configuration, and its settings, e.g. {\"type\": \"synthetic\", \"function\": \"branin\"}")),
        settings::required(settings::any("params", nullptr, "the parameters to search: the configuration, with distributions where it is searched")),
        settings::table("objective", objective_table(), "what a trial's value is: one of the metrics its trainer reports"),
-       settings::integer("trials", 100, "number of trials of the study (`--trials T` overrides it)", 1, 100000000),
+       settings::integer("trials", 100, "number of trials of the study; `--trials T` overrides it", 1, 100000000),
        settings::any("sampler", json{{"type", "random"}},
                      "`{\"type\": \"random\", \"seed\": S}` or `{\"type\": \"tpe\", ...}` (see [The TPE sampler](#the-tpe-sampler)); the seed "
                      "is drawn and stored when absent"),

@@ -29,8 +29,8 @@ settings::Setting warmup_steps() {
 }
 settings::Setting interval_steps() {
   return settings::integer("interval_steps", PercentileSettings{}.interval_steps,
-                           "after the warm-up, one step per interval is judged: the first step reported in each interval "
-                           "(warm-up 2, interval 3: steps 5, 8, 11...)",
+                           "after the warm-up, one step per interval is judged: the first step reported in each interval; "
+                           "warm-up 2, interval 3: steps 5, 8, 11...",
                            1);
 }
 settings::Setting min_trials() {

@@ -44,6 +44,10 @@ class Pruner {
 // {"type": "none"}. `file` names the space file in errors: FileError at "pruner.KEY".
 std::unique_ptr<Pruner> make_pruner(const nlohmann::json& settings, const std::string& file);
 
+// The settings of one pruner type ("none", "median", "percentile", "asha", "hyperband"): what
+// make_pruner reads and the README documents. Throws Error for another type.
+const settings::Table& pruner_settings(const std::string& type);
+
 // The objective at `step` in a trial's intermediate values (ordered by step), if reported.
 const double* value_at_step(const TrialRecord& trial, int step);
 

@@ -101,6 +101,10 @@ TEST(Settings, WritesTheReadmeTableFromTheDeclarations) {
   EXPECT_NE(table.find("| `startup_trials` | `5` | trials finished before any pruning (>= 0) |"), std::string::npos) << table;
   EXPECT_NE(table.find("| `lr` | `0.1` | learning rate (> 0) |"), std::string::npos) << table;
   EXPECT_NE(table.find("| `max_params` | none | largest network (>= 1) |"), std::string::npos) << table;
+  // A JSON default is written as a person writes it, with spaces.
+  const settings::Table objects{"space file", {settings::any("sampler", json{{"type", "random"}, {"seed", json::array({1, 2})}}, "the sampler")}};
+  EXPECT_EQ(settings::markdown(objects),
+            "| key | default | meaning |\n| --- | --- | --- |\n| `sampler` | `{\"seed\": [1, 2], \"type\": \"random\"}` | the sampler |\n");
 }
 
 TEST(Settings, FindsTheTableAfterItsMarkerInMarkdown) {

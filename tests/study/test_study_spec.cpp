@@ -1,8 +1,12 @@
 // Space files as a whole: top-level keys, objective, --set overrides.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "study/study_spec.hpp"
 #include "core/errors.hpp"
+#include "core/settings.hpp"
 
 using namespace hpsearch;
 using nlohmann::json;
@@ -123,4 +127,12 @@ TEST(StudySpec, SetOverridesAnyPartByItsDottedPath) {
   EXPECT_THROW(set_by_path(d, "params.layers[5].out", json(1), "--set"), UserError);
   EXPECT_THROW(split_assignment("trials"), UserError);
   EXPECT_EQ(split_assignment("a.b=c=d"), (std::pair<std::string, std::string>{"a.b", "c=d"}));
+}
+
+TEST(StudySpec, TheReadmeTableOfTheSpaceFileIsTheDeclaredOne) {
+  std::ifstream in(std::string(HPSEARCH_SOURCE_DIR) + "/README.md");
+  std::ostringstream text;
+  text << in.rdbuf();
+  ASSERT_FALSE(text.str().empty()) << "README.md not found under " << HPSEARCH_SOURCE_DIR;
+  EXPECT_EQ(settings::table_after_marker(text.str(), "space file"), settings::markdown(space_file_settings()));
 }
