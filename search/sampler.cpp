@@ -20,7 +20,9 @@ const settings::Table& random_sampler_settings() {
 
 std::unique_ptr<Sampler> make_sampler(const json& settings, const SearchSpace& space, const std::string& file) {
   if (!settings.is_object()) throw FileError(file, "sampler", "must be an object such as {\"type\": \"random\", \"seed\": 0}");
-  if (settings.contains("type") && !settings["type"].is_string()) throw FileError(file, "sampler.type", "must be a string, got " + settings["type"].dump());
+  if (settings.contains("type") && !settings["type"].is_string()) {
+    throw FileError(file, "sampler.type", "must be a string, got " + settings["type"].dump());
+  }
   const std::string type = settings.value("type", "random");
   if (type == "random") {
     const settings::Reader r(settings, random_sampler_settings(), file, "sampler");

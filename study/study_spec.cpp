@@ -14,18 +14,20 @@ using nlohmann::json;
 namespace {
 
 const settings::Table& objective_table() {
-  static const settings::Table table{"space file's objective",
-                                     {settings::string("metric", "value", "the reported metric to optimise, e.g. \"valid_loss\""),
-                                      settings::string("mode", "min", "whether lower (`\"min\"`) or higher (`\"max\"`) values are better", {"min", "max"})},
-                                     {},
-                                     "{\"metric\": \"valid_loss\", \"mode\": \"min\"}"};
+  static const settings::Table table{
+      "space file's objective",
+      {settings::string("metric", "value", "the reported metric to optimise, e.g. \"valid_loss\""),
+       settings::string("mode", "min", "whether lower (`\"min\"`) or higher (`\"max\"`) values are better", {"min", "max"})},
+      {},
+      "{\"metric\": \"valid_loss\", \"mode\": \"min\"}"};
   return table;
 }
 
 const settings::Table& retries_table() {
   static const settings::Table table{
       "space file's retries",
-      {settings::integer("failed", 0, "how many times a FAIL trial runs again, same number and configuration; `--retries N` overrides it", 0, 1000)},
+      {settings::integer("failed", 0, "how many times a FAIL trial runs again, same number and configuration; `--retries N` overrides it",
+                         0, 1000)},
       {},
       "{\"failed\": 2}"};
   return table;
@@ -49,17 +51,20 @@ const settings::Table& resources_table() {
 const settings::Table& space_file_settings() {
   static const settings::Table table{
       "space file",
-      {settings::required(settings::any(
-           "trainer", nullptr, "which trainer runs a configuration, and its settings, e.g. {\"type\": \"synthetic\", \"function\": \"branin\"}")),
-       settings::required(settings::any("params", nullptr, "the parameters to search: the configuration, with distributions where it is searched")),
+      {settings::required(settings::any("trainer", nullptr,
+                                        "which trainer runs a configuration, and its settings, e.g. "
+                                        "{\"type\": \"synthetic\", \"function\": \"branin\"}")),
+       settings::required(
+           settings::any("params", nullptr, "the parameters to search: the configuration, with distributions where it is searched")),
        settings::table("objective", objective_table(), "what a trial's value is: one of the metrics its trainer reports"),
        settings::integer("trials", 100, "number of trials of the study; `--trials T` overrides it", 1, 100000000),
        settings::any("sampler", json{{"type", "random"}},
-                     "`{\"type\": \"random\", \"seed\": S}` or `{\"type\": \"tpe\", ...}` (see [The TPE sampler](#the-tpe-sampler)); the seed "
-                     "is drawn and stored when absent"),
+                     "`{\"type\": \"random\", \"seed\": S}` or `{\"type\": \"tpe\", ...}` (see [The TPE sampler](#the-tpe-sampler)); "
+                     "the seed is drawn and stored when absent"),
        settings::any("pruner", json{{"type", "none"}}, "stops unpromising trials early: see [Pruning](#pruning)"),
        settings::table("retries", retries_table(), "runs again of failed trials"),
-       settings::table("resources", resources_table(), "what one trial runs on: see [Several GPUs per trial](#several-gpus-per-trial---gpus-per-trial)"),
+       settings::table("resources", resources_table(),
+                       "what one trial runs on: see [Several GPUs per trial](#several-gpus-per-trial---gpus-per-trial)"),
        settings::string("description", nullptr, "free text")},
       {},
       "",

@@ -22,7 +22,8 @@ class NoPruner : public Pruner {
 // The settings shared by several pruner types, declared once; their defaults are the settings
 // structs' (percentile_pruner.hpp, successive_halving.hpp).
 settings::Setting startup_trials() {
-  return settings::integer("startup_trials", PercentileSettings{}.startup_trials, "nothing is stopped before this many trials are COMPLETE", 0);
+  return settings::integer("startup_trials", PercentileSettings{}.startup_trials,
+                           "nothing is stopped before this many trials are COMPLETE", 0);
 }
 settings::Setting warmup_steps() {
   return settings::integer("warmup_steps", PercentileSettings{}.warmup_steps, "steps 1..`warmup_steps` are never judged", 0);
@@ -34,10 +35,12 @@ settings::Setting interval_steps() {
                            1);
 }
 settings::Setting min_trials() {
-  return settings::integer("min_trials", PercentileSettings{}.min_trials, "fewest COMPLETE trials with a value at the step for a judgement", 1);
+  return settings::integer("min_trials", PercentileSettings{}.min_trials,
+                           "fewest COMPLETE trials with a value at the step for a judgement", 1);
 }
 settings::Setting min_resource() {
-  return settings::integer("min_resource", HalvingSettings{}.min_resource, "step of the first rung; rung i is at step `min_resource`·η^i", 1);
+  return settings::integer("min_resource", HalvingSettings{}.min_resource,
+                           "step of the first rung; rung i is at step `min_resource`·η^i", 1);
 }
 settings::Setting reduction_factor() {
   return settings::integer("reduction_factor", HalvingSettings{}.reduction_factor,
@@ -77,7 +80,8 @@ const settings::Table& asha_table() {
   return table;
 }
 const settings::Table& hyperband_table() {
-  static const settings::Table table{"hyperband pruner", {min_resource(), reduction_factor(), settings::required(max_resource())}, {"type"}};
+  static const settings::Table table{
+      "hyperband pruner", {min_resource(), reduction_factor(), settings::required(max_resource())}, {"type"}};
   return table;
 }
 
@@ -125,7 +129,8 @@ std::unique_ptr<Pruner> make_pruner(const json& settings, const std::string& fil
   if (settings.contains("type") && !settings["type"].is_string()) throw FileError(file, "pruner.type", "must be a string");
   const std::string type = settings.value("type", "none");
   if (type != "none" && type != "median" && type != "percentile" && type != "asha" && type != "hyperband") {
-    throw FileError(file, "pruner.type", "unknown pruner '" + type + "'; use \"none\", \"median\", \"percentile\", \"asha\" or \"hyperband\"");
+    throw FileError(file, "pruner.type",
+                    "unknown pruner '" + type + "'; use \"none\", \"median\", \"percentile\", \"asha\" or \"hyperband\"");
   }
   const settings::Reader r(settings, pruner_settings(type), file, "pruner");  // refuses keys the type does not take
   if (type == "none") return std::make_unique<NoPruner>();

@@ -102,7 +102,8 @@ TEST(Settings, WritesTheReadmeTableFromTheDeclarations) {
   EXPECT_NE(table.find("| `lr` | `0.1` | learning rate (> 0) |"), std::string::npos) << table;
   EXPECT_NE(table.find("| `max_params` | none | largest network (>= 1) |"), std::string::npos) << table;
   // A JSON default is written as a person writes it, with spaces.
-  const settings::Table objects{"space file", {settings::any("sampler", json{{"type", "random"}, {"seed", json::array({1, 2})}}, "the sampler")}};
+  const settings::Table objects{"space file",
+                                {settings::any("sampler", json{{"type", "random"}, {"seed", json::array({1, 2})}}, "the sampler")}};
   EXPECT_EQ(settings::markdown(objects),
             "| key | default | meaning |\n| --- | --- | --- |\n| `sampler` | `{\"seed\": [1, 2], \"type\": \"random\"}` | the sampler |\n");
 }
@@ -156,8 +157,10 @@ TEST(Settings, AWordStandsInForANumberOnlyWhereDeclared) {
   auto read = [](const settings::Reader& r) {
     if (r.word("n_startup_trials").empty()) r.integer("n_startup_trials");
   };
-  EXPECT_EQ(sampler_error(json{{"n_startup_trials", "many"}}, read), "s.json: sampler.n_startup_trials: must be \"auto\" or an integer >= 0, got \"many\"");
-  EXPECT_EQ(sampler_error(json{{"n_startup_trials", -2}}, read), "s.json: sampler.n_startup_trials: must be \"auto\" or an integer >= 0, got -2");
+  EXPECT_EQ(sampler_error(json{{"n_startup_trials", "many"}}, read),
+            "s.json: sampler.n_startup_trials: must be \"auto\" or an integer >= 0, got \"many\"");
+  EXPECT_EQ(sampler_error(json{{"n_startup_trials", -2}}, read),
+            "s.json: sampler.n_startup_trials: must be \"auto\" or an integer >= 0, got -2");
 }
 
 TEST(Settings, ANestedTableReadsItsDefaultsAndNamesItsPath) {
@@ -171,7 +174,8 @@ TEST(Settings, ANestedTableReadsItsDefaultsAndNamesItsPath) {
   auto fraction = [](const settings::Reader& r) { r.table("gamma").number("fraction"); };
   EXPECT_EQ(sampler_error(json{{"gamma", {{"fractoin", 0.2}}}}, fraction),
             "s.json: sampler.gamma.fractoin: unknown setting of the gamma of the tpe sampler (it takes fraction and max)");
-  EXPECT_EQ(sampler_error(json{{"gamma", {{"fraction", 0}}}}, fraction), "s.json: sampler.gamma.fraction: must be a number in (0, 1], got 0");
+  EXPECT_EQ(sampler_error(json{{"gamma", {{"fraction", 0}}}}, fraction),
+            "s.json: sampler.gamma.fraction: must be a number in (0, 1], got 0");
   EXPECT_EQ(sampler_error(json{{"gamma", 3}}, fraction), "s.json: sampler.gamma: must be an object, got 3");
 }
 

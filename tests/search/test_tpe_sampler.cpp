@@ -100,7 +100,8 @@ TEST(TpeSettings, UnknownKeysAndBadValuesNameTheirPath) {
   EXPECT_NE(message(R"({"type": "tpe", "bandwidth": "silverman"})").find("sampler.bandwidth"), std::string::npos);
   EXPECT_EQ(message(R"({"type": "tpe", "gamma": {"fractoin": 0.1}})"),
             "space.json: sampler.gamma.fractoin: unknown setting of the tpe sampler's gamma (it takes fraction, exponent and max)");
-  EXPECT_EQ(message(R"({"type": "tpe", "gamma": {"fraction": 1.5}})"), "space.json: sampler.gamma.fraction: must be a number in (0, 1], got 1.5");
+  EXPECT_EQ(message(R"({"type": "tpe", "gamma": {"fraction": 1.5}})"),
+            "space.json: sampler.gamma.fraction: must be a number in (0, 1], got 1.5");
   EXPECT_EQ(message(R"({"type": "tpe", "gamma": 0.25})"),
             "space.json: sampler.gamma: must be an object such as {\"fraction\": 0.1, \"exponent\": 1, \"max\": 25}, got 0.25");
   EXPECT_EQ(message(R"({"type": "tpe", "n_startup_trials": "many"})"),
@@ -109,9 +110,8 @@ TEST(TpeSettings, UnknownKeysAndBadValuesNameTheirPath) {
             "space.json: sampler.bandwidth: must be \"neighbors\", \"scott\" or \"adaptive\", got \"silverman\"");
   EXPECT_EQ(message(R"({"type": "tpe", "local_fraction": 2})"), "space.json: sampler.local_fraction: must be a number in [0, 1], got 2");
   const std::string unknown = message(R"({"type": "tpe", "n_candidate": 3})");
-  EXPECT_EQ(unknown.rfind("space.json: sampler.n_candidate: unknown setting of the tpe sampler (it takes seed, n_startup_trials, n_candidates, ", 0),
-            0u)
-      << unknown;
+  const std::string start = "space.json: sampler.n_candidate: unknown setting of the tpe sampler (it takes seed, n_startup_trials, ";
+  EXPECT_EQ(unknown.rfind(start + "n_candidates, ", 0), 0u) << unknown;
   EXPECT_NE(unknown.find("local_fraction and local_scale)"), std::string::npos) << unknown;
   // Through make_sampler too.
   const SearchSpace space = space_of(R"({"x": {"$uniform": [0, 1]}})");

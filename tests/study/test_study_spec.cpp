@@ -38,8 +38,9 @@ TEST(StudySpec, DefaultsWhenOptionalKeysAreAbsent) {
 TEST(StudySpec, RejectsUnknownAndInvalidTopLevelKeys) {
   json d = kMinimal;
   d["sampelr"] = json::object();
-  EXPECT_EQ(error_of(d), "s.json: sampelr: unknown key of the space file (it takes trainer, params, objective, trials, sampler, pruner, retries, resources and "
-            "description)");
+  EXPECT_EQ(error_of(d),
+            "s.json: sampelr: unknown key of the space file (it takes trainer, params, objective, trials, sampler, pruner, retries, "
+            "resources and description)");
   d = kMinimal;
   d["objective"] = {{"metric", "acc"}, {"mode", "maximize"}};
   EXPECT_EQ(error_of(d), "s.json: objective.mode: must be \"min\" or \"max\", got \"maximize\"");
@@ -77,10 +78,12 @@ TEST(StudySpec, ObjectiveAndDescription) {
   EXPECT_EQ(error_of(d), "no error");
   d = kMinimal;
   d.erase("params");
-  EXPECT_EQ(error_of(d), "s.json: params: is required: the parameters to search: the configuration, with distributions where it is searched");
+  EXPECT_EQ(error_of(d),
+            "s.json: params: is required: the parameters to search: the configuration, with distributions where it is searched");
   d = kMinimal;
   d["pruner"] = {{"type", "median"}, {"warmup", 1}};
-  EXPECT_EQ(error_of(d).rfind("s.json: pruner.warmup: unknown setting of the median pruner", 0), 0u) << "the pruner is checked with the spec";
+  EXPECT_EQ(error_of(d).rfind("s.json: pruner.warmup: unknown setting of the median pruner", 0), 0u)
+      << "the pruner is checked with the spec";
 }
 
 TEST(StudySpec, GpusPerTrial) {

@@ -41,13 +41,17 @@ const settings::Table& tpe_settings() {
       "tpe sampler",
       {sampler_seed(),
        settings::or_word(settings::integer("n_startup_trials", d.n_startup_trials,
-                                           "finished trials drawn from the prior before the model is used; `\"auto\"`: max(5, 2 × parameters)", 0),
+                                           "finished trials drawn from the prior before the model is used; "
+                                           "`\"auto\"`: max(5, 2 × parameters)",
+                                           0),
                          "auto"),
        settings::integer("n_candidates", d.n_candidates, "candidates drawn from l(x) per suggestion", 1),
        settings::table("gamma", gamma_table(),
                        "good-set size min(ceil(fraction × n^exponent), max) over the n finished trials (hyperopt: 0.25, 0.5, 25)"),
        settings::integer("linear_forgetting", d.linear_forgetting,
-                         "the newest `linear_forgetting` trials of each set weigh 1, older ones ramp linearly from 1/n; `0` = equal weights", 0),
+                         "the newest `linear_forgetting` trials of each set weigh 1, older ones ramp linearly from 1/n; "
+                         "`0` = equal weights",
+                         0),
        settings::number("prior_weight", d.prior_weight, "weight of the prior kernel (and of the uniform share of categorical kernels)", 0),
        settings::string("bandwidth", d.bandwidth,
                         "kernel sigma: `\"neighbors\"` = the larger gap to its neighbours per dimension; `\"scott\"` = bandwidth_factor × "
