@@ -1,5 +1,6 @@
 #include "core/settings.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/errors.hpp"
@@ -36,6 +37,50 @@ std::string kind_text(Kind kind) {
     case Kind::Any: return "a value";
   }
   return "a value";
+}
+
+// "\"auto\"" for or_word("auto"), words joined with "or".
+std::string words_text(const std::vector<std::string>& words) {
+  std::string text;
+  for (std::size_t i = 0; i < words.size(); ++i) text += (i == 0 ? "" : " or ") + json(words[i]).dump();
+  return text;
+}
+
+// What a value of `s` must be, for messages: "an integer >= 0", "\"auto\" or an integer >= 0".
+std::string expected_text(const Setting& s) {
+  const std::string range = range_text(s);
+  return (s.words.empty() ? "" : words_text(s.words) + " or ") + kind_text(s.kind) + (range.empty() ? "" : " " + range);
+}
+
+// JSON on one line as a person writes it, with a space after ':' and ',': {"type": "random"}.
+std::string one_line(const json& v) {
+  if (v.is_object()) {
+    std::string text;
+    for (auto it = v.begin(); it != v.end(); ++it) text += (text.empty() ? "" : ", ") + json(it.key()).dump() + ": " + one_line(it.value());
+    return "{" + text + "}";
+  }
+  if (v.is_array()) {
+    std::string text;
+    for (const auto& item : v) text += (text.empty() ? "" : ", ") + one_line(item);
+    return "[" + text + "]";
+  }
+  return v.dump();
+}
+
+// The default column of the README: the README's text, `the JSON`, or for a nested table the
+// object of its defaults, written as a person would: {"fraction": 0.1, "max": 25}.
+std::string default_text(const Setting& s) {
+  if (s.required) return "required";
+  if (!s.default_doc.empty()) return s.default_doc;
+  if (s.table) {
+    std::string object;
+    for (const auto& sub : s.table->settings) {
+      if (sub.fallback.is_null()) continue;
+      object += (object.empty() ? "" : ", ") + json(sub.key).dump() + ": " + one_line(sub.fallback);
+    }
+    return "`{" + object + "}`";
+  }
+  return s.fallback.is_null() ? "none" : "`" + one_line(s.fallback) + "`";
 }
 
 }  // namespace
@@ -86,6 +131,19 @@ Setting null_is_default(Setting s) {
   s.null_is_default = true;
   return s;
 }
+Setting table(std::string key, const Table& table, std::string doc) {
+  Setting s = object(std::move(key), std::move(doc));
+  s.table = &table;
+  return s;
+}
+Setting documented_default(Setting s, std::string text) {
+  s.default_doc = std::move(text);
+  return s;
+}
+Setting or_word(Setting s, std::string word) {
+  s.words.push_back(std::move(word));
+  return s;
+}
 
 const Setting* Table::find(const std::string& key) const {
   for (const auto& s : settings) {
@@ -106,7 +164,9 @@ Reader::Reader(const json& object, const Table& table, std::string where, std::s
     : object_(object), table_(table), where_(std::move(where)), prefix_(std::move(prefix)) {
   if (!object_.is_object()) {
     if (prefix_.empty()) throw ConfigError("the configuration must be an object, got " + object_.dump());
-    throw FileError(where_, prefix_, "must be an object, got " + object_.dump());
+    const std::string what = "must be an object" + (table_.example.empty() ? "" : " such as " + table_.example) + ", got " + object_.dump();
+    if (where_.empty()) throw ConfigError(prefix_ + ": " + what);
+    throw FileError(where_, prefix_, what);
   }
   for (auto it = object_.begin(); it != object_.end(); ++it) {
     if (table_.find(it.key())) continue;
@@ -114,7 +174,7 @@ Reader::Reader(const json& object, const Table& table, std::string where, std::s
     for (const auto& k : table_.also_allowed) allowed = allowed || k == it.key();
     if (allowed) continue;
     const std::string list = table_.settings.empty() ? "nothing else" : table_.key_list();
-    fail(it.key(), "unknown setting of the " + table_.name + " (it takes " + list + ")");
+    fail(it.key(), "unknown " + table_.noun + " of the " + table_.name + " (it takes " + list + ")");
   }
   for (const auto& s : table_.settings) {
     if (s.required && !given(s)) fail(s.key, "is required: " + s.doc);
@@ -148,9 +208,22 @@ void Reader::check_bounds(const Setting& s, const json& v, bool integral) const 
   const bool whole = !integral || (v.is_number_integer() || (finite && x == std::floor(x)));
   const bool in_range = finite && !(x < s.min || (s.min_open && x == s.min) || x > s.max || (s.max_open && x == s.max));
   if (whole && in_range) return;
-  const std::string range = range_text(s);
-  fail(s.key, "must be " + kind_text(s.kind) + (range.empty() ? "" : " " + range) + ", got " + v.dump());
+  fail_kind(s, v);
 }
+
+void Reader::fail_kind(const Setting& s, const json& v) const { fail(s.key, "must be " + expected_text(s) + ", got " + v.dump()); }
+
+namespace {
+
+// A number for integer() or number(): a word (or_word) must have been read with word() first.
+void check_not_word(const Setting& s, const json& v, const std::string& path) {
+  if (!v.is_string()) return;
+  for (const auto& w : s.words) {
+    if (v.get<std::string>() == w) throw Error("settings: " + path + " is " + v.dump() + "; read word() before the number");
+  }
+}
+
+}  // namespace
 
 int64_t Reader::integer(const std::string& key) const {
   const Setting& s = declared(key);
@@ -159,9 +232,40 @@ int64_t Reader::integer(const std::string& key) const {
     if (s.fallback.is_null()) throw Error("settings: " + path(key) + " has no default; check has() first");
     return s.fallback.get<int64_t>();
   }
-  if (!v->is_number()) fail(key, "must be " + kind_text(s.kind) + (range_text(s).empty() ? "" : " " + range_text(s)) + ", got " + v->dump());
+  check_not_word(s, *v, path(key));
+  if (!v->is_number()) fail_kind(s, *v);
   check_bounds(s, *v, /*integral=*/true);
-  return static_cast<int64_t>(v->get<double>());
+  // Exact for JSON integers; a whole double beyond int64's range (1e300 where no max is
+  // declared) saturates instead of overflowing.
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max(), kMin = std::numeric_limits<int64_t>::min();
+  if (v->is_number_unsigned()) return v->get<uint64_t>() > static_cast<uint64_t>(kMax) ? kMax : static_cast<int64_t>(v->get<uint64_t>());
+  if (v->is_number_integer()) return v->get<int64_t>();
+  const double x = v->get<double>();
+  if (x >= 9.2e18) return kMax;
+  if (x <= -9.2e18) return kMin;
+  return static_cast<int64_t>(x);
+}
+
+int Reader::int32(const std::string& key) const {
+  const int64_t x = integer(key);
+  return static_cast<int>(std::clamp<int64_t>(x, std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
+}
+
+std::string Reader::word(const std::string& key) const {
+  const Setting& s = declared(key);
+  const json* v = given(s);
+  if (!v || !v->is_string()) return "";
+  for (const auto& w : s.words) {
+    if (v->get<std::string>() == w) return w;
+  }
+  fail_kind(s, *v);
+}
+
+Reader Reader::table(const std::string& key) const {
+  const Setting& s = declared(key);
+  if (!s.table) throw Error("settings: " + path(key) + " is read as a table but declared without one");
+  const json* v = given(s);
+  return Reader(v ? *v : json::object(), *s.table, where_, path(key));
 }
 
 double Reader::number(const std::string& key) const {
@@ -171,7 +275,8 @@ double Reader::number(const std::string& key) const {
     if (s.fallback.is_null()) throw Error("settings: " + path(key) + " has no default; check has() first");
     return s.fallback.get<double>();
   }
-  if (!v->is_number()) fail(key, "must be " + kind_text(s.kind) + (range_text(s).empty() ? "" : " " + range_text(s)) + ", got " + v->dump());
+  check_not_word(s, *v, path(key));
+  if (!v->is_number()) fail_kind(s, *v);
   check_bounds(s, *v, /*integral=*/s.kind == Kind::Integer);
   return v->get<double>();
 }
@@ -221,14 +326,26 @@ json Reader::value(const std::string& key) const {
   return *v;
 }
 
+namespace {
+
+// One row of the README's table: | `KEY` | default | doc (range, or words) |.
+std::string row(const Setting& s, const std::string& prefix) {
+  std::string doc = s.doc;
+  std::string range = range_text(s);
+  if (!s.words.empty()) range += (range.empty() ? "" : " or ") + words_text(s.words);
+  if (!range.empty()) doc += " (" + range + ")";
+  return "| `" + prefix + s.key + "` | " + default_text(s) + " | " + doc + " |\n";
+}
+
+}  // namespace
+
 std::string markdown(const Table& table) {
   std::string text = "| key | default | meaning |\n| --- | --- | --- |\n";
   for (const auto& s : table.settings) {
-    const std::string fallback = s.required ? "required" : s.fallback.is_null() ? "none" : "`" + s.fallback.dump() + "`";
-    std::string doc = s.doc;
-    const std::string range = range_text(s);
-    if (!range.empty()) doc += " (" + range + ")";
-    text += "| `" + s.key + "` | " + fallback + " | " + doc + " |\n";
+    text += row(s, "");
+    if (s.table) {
+      for (const auto& sub : s.table->settings) text += row(sub, s.key + ".");
+    }
   }
   return text;
 }

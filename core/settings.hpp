@@ -19,6 +19,8 @@ namespace hpsearch::settings {
 
 enum class Kind { Integer, Number, String, Boolean, Object, Any };
 
+struct Table;
+
 struct Setting {
   std::string key;
   Kind kind = Kind::Number;
@@ -30,6 +32,14 @@ struct Setting {
   std::vector<std::string> choices;         // String: the values allowed (empty: any)
   bool required = false;
   bool null_is_default = false;  // a JSON null reads as absent (trial configurations: "$choice": [null, 4])
+  // The default as the README states it, when the JSON default is not what a user gets (a seed
+  // "drawn when the study is created, then stored"); empty: the JSON default itself.
+  std::string default_doc;
+  // Integer, Number: strings also accepted in place of a number ("auto"); read them with word().
+  std::vector<std::string> words;
+  // Object: the table of its keys (the TPE sampler's gamma), read with Reader::table(); its
+  // default is the object of the sub-table's defaults, and the README lists its keys as KEY.SUB.
+  const Table* table = nullptr;
 };
 
 // Builders, so that a table reads as a list of declarations.
@@ -45,12 +55,23 @@ Setting required(Setting s);         // must be present
 Setting open_min(Setting s);         // min itself is refused
 Setting open_max(Setting s);         // max itself is refused
 Setting null_is_default(Setting s);  // null reads as absent
+// An object whose keys are declared by `table` (which must outlive every reader of it).
+Setting table(std::string key, const Table& table, std::string doc);
+Setting documented_default(Setting s, std::string text);  // the README's default column says `text`
+Setting or_word(Setting s, std::string word);              // a number, or this string ("auto")
 
 struct Table {
   std::string name;  // what it declares, in messages: "tpe sampler", "classify trainer", "objective"
   std::vector<Setting> settings;
   // Keys allowed without a declaration of their own (a "type" that chose this table).
-  std::vector<std::string> also_allowed;
+  // (Every member after `settings` has a default member initializer, so that a table may be
+  // written with its first members only, without -Wmissing-field-initializers.)
+  std::vector<std::string> also_allowed = {};
+  // Shown when the value is not an object: "must be an object such as EXAMPLE, got 3".
+  std::string example = "";
+  // What one key is called in the unknown-key message: "unknown setting of the median pruner",
+  // "unknown key of the space file".
+  std::string noun = "setting";
   const Setting* find(const std::string& key) const;
   // "startup_trials, warmup_steps and interval_steps": for "unknown key" messages.
   std::string key_list() const;
@@ -68,6 +89,13 @@ class Reader {
   double number(const std::string& key) const;
   std::string string(const std::string& key) const;
   bool boolean(const std::string& key) const;
+  // integer(), clamped to int's range: for counts and steps, where any larger value means "all".
+  int int32(const std::string& key) const;
+  // The word given in place of a number (or_word), or "" when the value is absent or a number.
+  std::string word(const std::string& key) const;
+  // The reader of an object declared with settings::table(): the given object, or {} (every
+  // sub-setting's default) when absent; errors name PREFIX.KEY.SUB.
+  Reader table(const std::string& key) const;
   // The value as given, or the declared default; checked against the declaration's kind.
   nlohmann::json value(const std::string& key) const;
   [[noreturn]] void fail(const std::string& key, const std::string& what) const;
@@ -78,13 +106,15 @@ class Reader {
   const Setting& declared(const std::string& key) const;
   const nlohmann::json* given(const Setting& s) const;  // null when absent (or null read as absent)
   void check_bounds(const Setting& s, const nlohmann::json& v, bool integral) const;
+  [[noreturn]] void fail_kind(const Setting& s, const nlohmann::json& v) const;
 
   nlohmann::json object_;  // a copy: settings objects are small, and a reader may outlive a temporary
   const Table& table_;
   std::string where_, prefix_;
 };
 
-// The README's table of `table`: | key | default | meaning |, one row per setting.
+// The README's table of `table`: | key | default | meaning |, one row per setting (and one per
+// key of a nested table, after its object's row).
 std::string markdown(const Table& table);
 
 // The table that follows the line "<!-- settings: NAME -->" in a Markdown text (up to the first

@@ -8,23 +8,25 @@ namespace hpsearch {
 
 using nlohmann::json;
 
+settings::Setting sampler_seed() {
+  return settings::documented_default(settings::integer("seed", 0, "seed of the generator, combined with the trial number", 0),
+                                      "drawn when the study is created, then stored");
+}
+
+const settings::Table& random_sampler_settings() {
+  static const settings::Table table{"random sampler", {sampler_seed()}, {"type"}};
+  return table;
+}
+
 std::unique_ptr<Sampler> make_sampler(const json& settings, const SearchSpace& space, const std::string& file) {
   if (!settings.is_object()) throw FileError(file, "sampler", "must be an object such as {\"type\": \"random\", \"seed\": 0}");
-  const std::string type = settings.value("type", "random");
-  std::uint64_t seed = 0;
-  if (settings.contains("seed")) {
-    if (!settings["seed"].is_number_integer() || settings["seed"].get<long long>() < 0) {
-      throw FileError(file, "sampler.seed", "must be a non-negative integer, got " + settings["seed"].dump());
-    }
-    seed = settings["seed"].get<std::uint64_t>();
+  if (settings.contains("type") && !settings["type"].is_string()) {
+    throw FileError(file, "sampler.type", "must be a string, got " + settings["type"].dump());
   }
+  const std::string type = settings.value("type", "random");
   if (type == "random") {
-    for (auto it = settings.begin(); it != settings.end(); ++it) {
-      if (it.key() != "type" && it.key() != "seed") {
-        throw FileError(file, "sampler." + it.key(), "unknown setting of the random sampler (it takes type and seed)");
-      }
-    }
-    return std::make_unique<RandomSampler>(space, seed);
+    const settings::Reader r(settings, random_sampler_settings(), file, "sampler");
+    return std::make_unique<RandomSampler>(space, static_cast<std::uint64_t>(r.integer("seed")));
   }
   if (type == "tpe") return std::make_unique<TpeSampler>(space, parse_tpe_settings(settings, file));
   throw FileError(file, "sampler.type", "unknown sampler '" + type + "'; use \"random\" or \"tpe\"");

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/settings.hpp"
 #include "search/history.hpp"
 #include "search/space.hpp"
 
@@ -28,5 +29,12 @@ class Sampler {
 // `file` names the space file in error messages; unknown types and keys are FileErrors.
 std::unique_ptr<Sampler> make_sampler(const nlohmann::json& settings, const SearchSpace& space,
                                       const std::string& file);
+
+// The `seed` setting, declared once for every sampler type: the study stores the seed it drew
+// when the space file gives none (app/main.cpp), so a resumed search draws what it would have.
+settings::Setting sampler_seed();
+
+// The random sampler's settings table (its seed): what make_sampler reads and README.md documents.
+const settings::Table& random_sampler_settings();
 
 }  // namespace hpsearch

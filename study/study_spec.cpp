@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "core/errors.hpp"
+#include "core/settings.hpp"
 #include "search/pruners/pruner.hpp"
 
 namespace hpsearch {
@@ -12,7 +13,66 @@ using nlohmann::json;
 
 namespace {
 
-const char* const kTopLevelKeys[] = {"trainer", "params", "objective", "trials", "sampler", "pruner", "retries", "resources", "description"};
+const settings::Table& objective_table() {
+  static const settings::Table table{
+      "space file's objective",
+      {settings::string("metric", "value", "the reported metric to optimise, e.g. \"valid_loss\""),
+       settings::string("mode", "min", "whether lower (`\"min\"`) or higher (`\"max\"`) values are better", {"min", "max"})},
+      {},
+      "{\"metric\": \"valid_loss\", \"mode\": \"min\"}"};
+  return table;
+}
+
+const settings::Table& retries_table() {
+  static const settings::Table table{
+      "space file's retries",
+      {settings::integer("failed", 0, "how many times a FAIL trial runs again, same number and configuration; `--retries N` overrides it",
+                         0, 1000)},
+      {},
+      "{\"failed\": 2}"};
+  return table;
+}
+
+const settings::Table& resources_table() {
+  static const settings::Table table{"space file's resources",
+                                     {settings::integer("gpus_per_trial", 0,
+                                                        "ranks, one GPU each, that train one trial; `0`: one rank per trial, no group; "
+                                                        "`--gpus-per-trial G` overrides it",
+                                                        0, 4096)},
+                                     {},
+                                     "{\"gpus_per_trial\": 2}"};
+  return table;
+}
+
+}  // namespace
+
+// The top-level keys, declared once. trainer, params, sampler and pruner are read whole here and
+// checked by their own readers (make_trainer, SearchSpace::parse, make_sampler, make_pruner).
+const settings::Table& space_file_settings() {
+  static const settings::Table table{
+      "space file",
+      {settings::required(settings::any("trainer", nullptr,
+                                        "which trainer runs a configuration, and its settings, e.g. "
+                                        "{\"type\": \"synthetic\", \"function\": \"branin\"}")),
+       settings::required(
+           settings::any("params", nullptr, "the parameters to search: the configuration, with distributions where it is searched")),
+       settings::table("objective", objective_table(), "what a trial's value is: one of the metrics its trainer reports"),
+       settings::integer("trials", 100, "number of trials of the study; `--trials T` overrides it", 1, 100000000),
+       settings::any("sampler", json{{"type", "random"}},
+                     "`{\"type\": \"random\", \"seed\": S}` or `{\"type\": \"tpe\", ...}` (see [The TPE sampler](#the-tpe-sampler)); "
+                     "the seed is drawn and stored when absent"),
+       settings::any("pruner", json{{"type", "none"}}, "stops unpromising trials early: see [Pruning](#pruning)"),
+       settings::table("retries", retries_table(), "runs again of failed trials"),
+       settings::table("resources", resources_table(),
+                       "what one trial runs on: see [Several GPUs per trial](#several-gpus-per-trial---gpus-per-trial)"),
+       settings::string("description", nullptr, "free text")},
+      {},
+      "",
+      "key"};
+  return table;
+}
+
+namespace {
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -83,73 +143,21 @@ StudySpec StudySpec::from_document(const json& document, const std::string& wher
   spec.file = where;
   spec.file_text = std::move(file_text);
   spec.document = document;
-  for (auto it = document.begin(); it != document.end(); ++it) {
-    bool known = false;
-    for (const char* k : kTopLevelKeys) known = known || it.key() == k;
-    if (!known) throw FileError(where, it.key(), "unknown key; a space file has trainer, params, objective, trials, sampler, pruner, retries, resources and description");
-  }
-  if (!document.contains("trainer")) throw FileError(where, "trainer", "is required, e.g. {\"type\": \"synthetic\", \"function\": \"branin\"}");
-  if (!document.contains("params")) throw FileError(where, "params", "is required: the parameters to search");
-  spec.trainer = document["trainer"];
+  if (!document.is_object()) throw UserError(where + ": a space file is a JSON object with trainer, params, objective, trials and sampler");
+  const settings::Reader r(document, space_file_settings(), where, "");  // unknown keys; trainer and params are required
+  spec.trainer = r.value("trainer");
 
-  if (document.contains("objective")) {
-    const json& objective = document["objective"];
-    if (!objective.is_object()) throw FileError(where, "objective", "must be an object such as {\"metric\": \"valid_loss\", \"mode\": \"min\"}");
-    for (auto it = objective.begin(); it != objective.end(); ++it) {
-      if (it.key() != "metric" && it.key() != "mode") throw FileError(where, "objective." + it.key(), "unknown key; objective has metric and mode");
-    }
-    if (objective.contains("metric")) {
-      if (!objective["metric"].is_string() || objective["metric"].get<std::string>().empty()) {
-        throw FileError(where, "objective.metric", "must be the name of a reported metric, e.g. \"valid_loss\"");
-      }
-      spec.objective_metric = objective["metric"].get<std::string>();
-    }
-    if (objective.contains("mode")) {
-      const json& mode = objective["mode"];
-      if (mode == "min") spec.mode = ObjectiveMode::Minimize;
-      else if (mode == "max") spec.mode = ObjectiveMode::Maximize;
-      else throw FileError(where, "objective.mode", "must be \"min\" or \"max\", got " + mode.dump());
-    }
-  }
-  if (document.contains("trials")) {
-    const json& trials = document["trials"];
-    if (!trials.is_number_integer() || trials.get<long long>() < 1 || trials.get<long long>() > 100000000) {
-      throw FileError(where, "trials", "must be a positive integer, got " + trials.dump());
-    }
-    spec.trials = trials.get<int>();
-  }
-  if (document.contains("retries")) {
-    const json& retries = document["retries"];
-    if (!retries.is_object()) throw FileError(where, "retries", "must be an object such as {\"failed\": 2}");
-    for (auto it = retries.begin(); it != retries.end(); ++it) {
-      if (it.key() != "failed") throw FileError(where, "retries." + it.key(), "unknown key; retries has failed (how many times a FAIL trial runs again)");
-    }
-    if (retries.contains("failed")) {
-      const json& failed = retries["failed"];
-      if (!failed.is_number_integer() || failed.get<long long>() < 0 || failed.get<long long>() > 1000) {
-        throw FileError(where, "retries.failed", "must be an integer from 0 to 1000, got " + failed.dump());
-      }
-      spec.retries_failed = failed.get<int>();
-    }
-  }
-  if (document.contains("resources")) {
-    const json& resources = document["resources"];
-    if (!resources.is_object()) throw FileError(where, "resources", "must be an object such as {\"gpus_per_trial\": 2}");
-    for (auto it = resources.begin(); it != resources.end(); ++it) {
-      if (it.key() != "gpus_per_trial") {
-        throw FileError(where, "resources." + it.key(), "unknown key; resources has gpus_per_trial (ranks, one GPU each, that train one trial)");
-      }
-    }
-    const json& gpus = resources.value("gpus_per_trial", json(0));
-    if (!gpus.is_number_integer() || gpus.get<long long>() < 0 || gpus.get<long long>() > 4096) {
-      throw FileError(where, "resources.gpus_per_trial", "must be an integer from 1 to 4096 (0: one rank per trial, no group), got " + gpus.dump());
-    }
-    spec.gpus_per_trial = gpus.get<int>();
-  }
-  spec.sampler = document.contains("sampler") ? document["sampler"] : json{{"type", "random"}};
-  spec.pruner = document.contains("pruner") ? document["pruner"] : json{{"type", "none"}};
+  const settings::Reader objective = r.table("objective");
+  spec.objective_metric = objective.string("metric");
+  if (spec.objective_metric.empty()) objective.fail("metric", "must be the name of a reported metric, e.g. \"valid_loss\"");
+  spec.mode = objective.string("mode") == "max" ? ObjectiveMode::Maximize : ObjectiveMode::Minimize;
+  spec.trials = r.int32("trials");
+  spec.retries_failed = r.table("retries").int32("failed");
+  spec.gpus_per_trial = r.table("resources").int32("gpus_per_trial");
+  spec.sampler = r.value("sampler");
+  spec.pruner = r.value("pruner");
   make_pruner(spec.pruner, where);  // checks every knob before anything runs
-  if (document.contains("description") && !document["description"].is_string()) throw FileError(where, "description", "must be a string");
+  if (r.has("description")) r.string("description");
   spec.space = SearchSpace::parse(document["params"], where);
   return spec;
 }

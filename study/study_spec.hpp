@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/settings.hpp"
 #include "search/history.hpp"
 #include "search/space.hpp"
 
@@ -45,5 +46,9 @@ std::pair<std::string, std::string> split_assignment(const std::string& text);
 
 // Reads VALUE as JSON when it parses ("10", "true", "[1,2]", "\"x\""), else as a plain string.
 nlohmann::json parse_override_value(const std::string& text);
+
+// The top-level keys of a space file, with objective, retries and resources as nested tables:
+// what StudySpec reads and README.md's table "space file" documents.
+const settings::Table& space_file_settings();
 
 }  // namespace hpsearch

@@ -6,7 +6,8 @@
 // pruner keeps no state of its own, so a resumed search, which reloads the same history from the
 // database, takes the same decisions as one that never stopped.
 //
-// Rules (knobs and defaults are documented once, in README.md, section "Pruning"):
+// Rules (each type's settings are declared once, in pruner.cpp: pruner_settings(type) reads them
+// and writes README.md's tables of section "Pruning"):
 //   none        never stops a trial.
 //   percentile  stops a trial whose best value so far is worse than the given percentile of the
 //               values that COMPLETE trials reported at the same step (Optuna's PercentilePruner).
@@ -21,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/settings.hpp"
 #include "search/history.hpp"
 
 namespace hpsearch {
@@ -41,6 +43,10 @@ class Pruner {
 // Builds the pruner that the space file's `pruner` object asks for; null or absent means
 // {"type": "none"}. `file` names the space file in errors: FileError at "pruner.KEY".
 std::unique_ptr<Pruner> make_pruner(const nlohmann::json& settings, const std::string& file);
+
+// The settings of one pruner type ("none", "median", "percentile", "asha", "hyperband"): what
+// make_pruner reads and the README documents. Throws Error for another type.
+const settings::Table& pruner_settings(const std::string& type);
 
 // The objective at `step` in a trial's intermediate values (ordered by step), if reported.
 const double* value_at_step(const TrialRecord& trial, int step);

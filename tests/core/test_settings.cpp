@@ -101,10 +101,108 @@ TEST(Settings, WritesTheReadmeTableFromTheDeclarations) {
   EXPECT_NE(table.find("| `startup_trials` | `5` | trials finished before any pruning (>= 0) |"), std::string::npos) << table;
   EXPECT_NE(table.find("| `lr` | `0.1` | learning rate (> 0) |"), std::string::npos) << table;
   EXPECT_NE(table.find("| `max_params` | none | largest network (>= 1) |"), std::string::npos) << table;
+  // A JSON default is written as a person writes it, with spaces.
+  const settings::Table objects{"space file",
+                                {settings::any("sampler", json{{"type", "random"}, {"seed", json::array({1, 2})}}, "the sampler")}};
+  EXPECT_EQ(settings::markdown(objects),
+            "| key | default | meaning |\n| --- | --- | --- |\n| `sampler` | `{\"seed\": [1, 2], \"type\": \"random\"}` | the sampler |\n");
 }
 
 TEST(Settings, FindsTheTableAfterItsMarkerInMarkdown) {
   const std::string text = "# x\n\n<!-- settings: median pruner -->\n" + settings::markdown(knobs()) + "\nafter\n| not | this |\n";
   EXPECT_EQ(settings::table_after_marker(text, "median pruner"), settings::markdown(knobs()));
   EXPECT_EQ(settings::table_after_marker(text, "tpe sampler"), "");
+}
+
+namespace {
+
+const settings::Table& gamma_table() {
+  static const settings::Table table{"gamma of the tpe sampler",
+                                     {settings::open_min(settings::number("fraction", 0.1, "share of the good set", 0, 1)),
+                                      settings::integer("max", 25, "largest good set", 1)}};
+  return table;
+}
+
+const settings::Table& sampler_table() {
+  static const settings::Table table{
+      "tpe sampler",
+      {settings::documented_default(settings::integer("seed", 0, "seed of the generator", 0), "drawn when the study is created"),
+       settings::or_word(settings::integer("n_startup_trials", 5, "trials drawn from the prior", 0), "auto"),
+       settings::table("gamma", gamma_table(), "good-set size"), settings::integer("count", 3, "a count", 0)},
+      {"type"},
+      "{\"type\": \"tpe\"}",
+      "knob"};
+  return table;
+}
+
+std::string sampler_error(const json& object, void (*read)(const settings::Reader&)) {
+  try {
+    read(settings::Reader(object, sampler_table(), "s.json", "sampler"));
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+}  // namespace
+
+TEST(Settings, AWordStandsInForANumberOnlyWhereDeclared) {
+  const settings::Reader automatic(json{{"n_startup_trials", "auto"}}, sampler_table(), "s.json", "sampler");
+  EXPECT_EQ(automatic.word("n_startup_trials"), "auto");
+  EXPECT_THROW(automatic.integer("n_startup_trials"), Error) << "the word is read with word() first";
+  const settings::Reader number(json{{"n_startup_trials", 7}}, sampler_table(), "s.json", "sampler");
+  EXPECT_EQ(number.word("n_startup_trials"), "");
+  EXPECT_EQ(number.integer("n_startup_trials"), 7);
+  EXPECT_EQ(settings::Reader(json::object(), sampler_table(), "s.json", "sampler").word("n_startup_trials"), "");
+  auto read = [](const settings::Reader& r) {
+    if (r.word("n_startup_trials").empty()) r.integer("n_startup_trials");
+  };
+  EXPECT_EQ(sampler_error(json{{"n_startup_trials", "many"}}, read),
+            "s.json: sampler.n_startup_trials: must be \"auto\" or an integer >= 0, got \"many\"");
+  EXPECT_EQ(sampler_error(json{{"n_startup_trials", -2}}, read),
+            "s.json: sampler.n_startup_trials: must be \"auto\" or an integer >= 0, got -2");
+}
+
+TEST(Settings, ANestedTableReadsItsDefaultsAndNamesItsPath) {
+  const settings::Reader absent(json::object(), sampler_table(), "s.json", "sampler");
+  EXPECT_DOUBLE_EQ(absent.table("gamma").number("fraction"), 0.1);
+  EXPECT_EQ(absent.table("gamma").integer("max"), 25);
+  const settings::Reader given(json{{"gamma", {{"max", 4}}}}, sampler_table(), "s.json", "sampler");
+  EXPECT_EQ(given.table("gamma").integer("max"), 4);
+  EXPECT_DOUBLE_EQ(given.table("gamma").number("fraction"), 0.1);
+  EXPECT_THROW(given.table("count"), Error) << "count is no table";
+  auto fraction = [](const settings::Reader& r) { r.table("gamma").number("fraction"); };
+  EXPECT_EQ(sampler_error(json{{"gamma", {{"fractoin", 0.2}}}}, fraction),
+            "s.json: sampler.gamma.fractoin: unknown setting of the gamma of the tpe sampler (it takes fraction and max)");
+  EXPECT_EQ(sampler_error(json{{"gamma", {{"fraction", 0}}}}, fraction),
+            "s.json: sampler.gamma.fraction: must be a number in (0, 1], got 0");
+  EXPECT_EQ(sampler_error(json{{"gamma", 3}}, fraction), "s.json: sampler.gamma: must be an object, got 3");
+}
+
+TEST(Settings, ATableNamesItsKeysItsWayAndShowsAnExample) {
+  auto nothing = [](const settings::Reader&) {};
+  EXPECT_EQ(sampler_error(json{{"sed", 1}}, nothing),
+            "s.json: sampler.sed: unknown knob of the tpe sampler (it takes seed, n_startup_trials, gamma and count)");
+  EXPECT_EQ(sampler_error(json("tpe"), nothing), "s.json: sampler: must be an object such as {\"type\": \"tpe\"}, got \"tpe\"");
+}
+
+TEST(Settings, LargeIntegersAreExactOrSaturateInsteadOfOverflowing) {
+  const settings::Reader r(json{{"count", 9007199254740993LL}}, sampler_table(), "s.json", "sampler");
+  EXPECT_EQ(r.integer("count"), 9007199254740993LL) << "a JSON integer is read exactly, not through a double";
+  EXPECT_EQ(r.int32("count"), std::numeric_limits<int>::max());
+  const settings::Reader huge(json{{"count", 1e300}}, sampler_table(), "s.json", "sampler");
+  EXPECT_EQ(huge.integer("count"), std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(settings::Reader(json{{"count", 12}}, sampler_table(), "s.json", "sampler").int32("count"), 12);
+}
+
+TEST(Settings, TheReadmeTableShowsDocumentedDefaultsWordsAndNestedKeys) {
+  EXPECT_EQ(settings::markdown(sampler_table()),
+            "| key | default | meaning |\n"
+            "| --- | --- | --- |\n"
+            "| `seed` | drawn when the study is created | seed of the generator (>= 0) |\n"
+            "| `n_startup_trials` | `5` | trials drawn from the prior (>= 0 or \"auto\") |\n"
+            "| `gamma` | `{\"fraction\": 0.1, \"max\": 25}` | good-set size |\n"
+            "| `gamma.fraction` | `0.1` | share of the good set (in (0, 1]) |\n"
+            "| `gamma.max` | `25` | largest good set (>= 1) |\n"
+            "| `count` | `3` | a count (>= 0) |\n");
 }

@@ -44,7 +44,7 @@ set +e
 mpirun -np 2 "$HPSEARCH" tests/spaces/command.json --db "$WORK/bad.db" --retries -1 > "$WORK/bad.log" 2>&1
 code=$?
 set -e
-[ "$code" = 2 ] && grep -q "tests/spaces/command.json: retries.failed: must be an integer from 0 to 1000, got -1" "$WORK/bad.log" ||
+[ "$code" = 2 ] && grep -q "tests/spaces/command.json: retries.failed: must be an integer in \[0, 1000\], got -1" "$WORK/bad.log" ||
   { cat "$WORK/bad.log"; fail "bad --retries: code $code"; }
 [ ! -e "$WORK/bad.db" ] || fail "a refused search wrote a database"
 

@@ -220,14 +220,21 @@ TEST(MakePruner, ReadsEveryTypeAndRefusesUnknownKeys) {
   EXPECT_EQ(pruner(R"({"type": "asha", "min_resource": 1, "reduction_factor": 3, "max_resource": 90})")->name(), "asha");
   EXPECT_EQ(pruner(R"({"type": "hyperband", "max_resource": 81})")->name(), "hyperband");
   EXPECT_EQ(error_of(R"({"type": "median", "warmup": 3})"),
-            "s.json: pruner.warmup: unknown setting of the median pruner (it takes startup_trials, warmup_steps, interval_steps, min_trials)");
+            "s.json: pruner.warmup: unknown setting of the median pruner (it takes startup_trials, warmup_steps, interval_steps and "
+            "min_trials)");
   EXPECT_EQ(error_of(R"({"type": "median", "percentile": 30})").rfind("s.json: pruner.percentile: unknown setting", 0), 0u);
-  EXPECT_EQ(error_of(R"({"type": "asha", "eta": 3})").rfind("s.json: pruner.eta: unknown setting of the asha pruner", 0), 0u);
+  EXPECT_EQ(error_of(R"({"type": "asha", "eta": 3})"),
+            "s.json: pruner.eta: unknown setting of the asha pruner (it takes min_resource, reduction_factor, max_resource and "
+            "min_early_stopping_rate)");
   EXPECT_EQ(error_of(R"({"type": "sha"})"), "s.json: pruner.type: unknown pruner 'sha'; use \"none\", \"median\", \"percentile\", \"asha\" or \"hyperband\"");
   EXPECT_EQ(error_of(R"({"type": "percentile", "percentile": 100})"), "s.json: pruner.percentile: must be a number in (0, 100), got 100");
   EXPECT_EQ(error_of(R"({"type": "asha", "reduction_factor": 1})"), "s.json: pruner.reduction_factor: must be an integer >= 2, got 1");
-  EXPECT_EQ(error_of(R"({"type": "hyperband"})"), "s.json: pruner.max_resource: is required by hyperband: the most steps a trial trains");
-  EXPECT_EQ(error_of(R"({"type": "none", "x": 1})"), "s.json: pruner.x: unknown setting of the none pruner");
+  EXPECT_EQ(error_of(R"({"type": "hyperband"})"),
+            "s.json: pruner.max_resource: is required: rungs are only below this step; set it to the number of steps a trial trains");
+  EXPECT_EQ(error_of(R"({"type": "hyperband", "min_resource": 9, "max_resource": 3})"),
+            "s.json: pruner.max_resource: must be >= min_resource");
+  EXPECT_EQ(error_of(R"({"type": "median", "startup_trials": 2.5})"), "s.json: pruner.startup_trials: must be an integer >= 0, got 2.5");
+  EXPECT_EQ(error_of(R"({"type": "none", "x": 1})"), "s.json: pruner.x: unknown setting of the none pruner (it takes nothing else)");
   EXPECT_EQ(error_of(R"([1])"), "s.json: pruner: must be an object such as {\"type\": \"median\"}");
 }
 

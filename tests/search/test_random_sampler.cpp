@@ -69,4 +69,17 @@ TEST(RandomSampler, RejectsUnknownSettings) {
   EXPECT_THROW(make_sampler(json{{"type", "random"}, {"sead", 1}}, space, "s.json"), FileError);
   EXPECT_THROW(make_sampler(json{{"type", "random"}, {"seed", -1}}, space, "s.json"), FileError);
   EXPECT_THROW(make_sampler(json{{"type", "annealing"}}, space, "s.json"), FileError);
+  auto message = [&](const json& settings) {
+    try {
+      make_sampler(settings, space, "s.json");
+    } catch (const FileError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(message(json{{"type", "random"}, {"sead", 1}}), "s.json: sampler.sead: unknown setting of the random sampler (it takes seed)");
+  EXPECT_EQ(message(json{{"type", "random"}, {"seed", 1.5}}), "s.json: sampler.seed: must be an integer >= 0, got 1.5");
+  // A type that is not a string is the user's mistake too (it was a JSON library exception).
+  EXPECT_EQ(message(json{{"type", 3}}), "s.json: sampler.type: must be a string, got 3");
+  EXPECT_EQ(message(json{{"seed", 2}}), "no error") << "random is the default type";
 }

@@ -75,6 +75,12 @@ TEST(TpeSettings, DefaultsAndOverrides) {
   EXPECT_EQ(s.local_period, 0);
   EXPECT_FALSE(s.prune_kernels);
   EXPECT_TRUE(defaults.prune_kernels);
+  // A gamma object given in part keeps the other keys' defaults.
+  const TpeSettings partial = parse_tpe_settings(json::parse(R"({"gamma": {"max": 4}, "n_startup_trials": 7})"), "s.json");
+  EXPECT_EQ(partial.gamma_max, 4);
+  EXPECT_EQ(partial.gamma_fraction, TpeSettings{}.gamma_fraction);
+  EXPECT_EQ(partial.gamma_exponent, TpeSettings{}.gamma_exponent);
+  EXPECT_EQ(partial.n_startup_trials, 7);
 }
 
 TEST(TpeSettings, UnknownKeysAndBadValuesNameTheirPath) {
@@ -92,6 +98,21 @@ TEST(TpeSettings, UnknownKeysAndBadValuesNameTheirPath) {
   EXPECT_NE(message(R"({"type": "tpe", "prior_weight": "high"})").find("sampler.prior_weight"), std::string::npos);
   EXPECT_NE(message(R"({"type": "tpe", "multivariate": 1})").find("sampler.multivariate"), std::string::npos);
   EXPECT_NE(message(R"({"type": "tpe", "bandwidth": "silverman"})").find("sampler.bandwidth"), std::string::npos);
+  EXPECT_EQ(message(R"({"type": "tpe", "gamma": {"fractoin": 0.1}})"),
+            "space.json: sampler.gamma.fractoin: unknown setting of the tpe sampler's gamma (it takes fraction, exponent and max)");
+  EXPECT_EQ(message(R"({"type": "tpe", "gamma": {"fraction": 1.5}})"),
+            "space.json: sampler.gamma.fraction: must be a number in (0, 1], got 1.5");
+  EXPECT_EQ(message(R"({"type": "tpe", "gamma": 0.25})"),
+            "space.json: sampler.gamma: must be an object such as {\"fraction\": 0.1, \"exponent\": 1, \"max\": 25}, got 0.25");
+  EXPECT_EQ(message(R"({"type": "tpe", "n_startup_trials": "many"})"),
+            "space.json: sampler.n_startup_trials: must be \"auto\" or an integer >= 0, got \"many\"");
+  EXPECT_EQ(message(R"({"type": "tpe", "bandwidth": "silverman"})"),
+            "space.json: sampler.bandwidth: must be \"neighbors\", \"scott\" or \"adaptive\", got \"silverman\"");
+  EXPECT_EQ(message(R"({"type": "tpe", "local_fraction": 2})"), "space.json: sampler.local_fraction: must be a number in [0, 1], got 2");
+  const std::string unknown = message(R"({"type": "tpe", "n_candidate": 3})");
+  const std::string start = "space.json: sampler.n_candidate: unknown setting of the tpe sampler (it takes seed, n_startup_trials, ";
+  EXPECT_EQ(unknown.rfind(start + "n_candidates, ", 0), 0u) << unknown;
+  EXPECT_NE(unknown.find("local_fraction and local_scale)"), std::string::npos) << unknown;
   // Through make_sampler too.
   const SearchSpace space = space_of(R"({"x": {"$uniform": [0, 1]}})");
   EXPECT_THROW(make_sampler(json::parse(R"({"type": "tpe", "colour": 1})"), space, "f"), FileError);

@@ -1,8 +1,12 @@
 // Space files as a whole: top-level keys, objective, --set overrides.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "study/study_spec.hpp"
 #include "core/errors.hpp"
+#include "core/settings.hpp"
 
 using namespace hpsearch;
 using nlohmann::json;
@@ -34,13 +38,15 @@ TEST(StudySpec, DefaultsWhenOptionalKeysAreAbsent) {
 TEST(StudySpec, RejectsUnknownAndInvalidTopLevelKeys) {
   json d = kMinimal;
   d["sampelr"] = json::object();
-  EXPECT_EQ(error_of(d), "s.json: sampelr: unknown key; a space file has trainer, params, objective, trials, sampler, pruner, retries, resources and description");
+  EXPECT_EQ(error_of(d),
+            "s.json: sampelr: unknown key of the space file (it takes trainer, params, objective, trials, sampler, pruner, retries, "
+            "resources and description)");
   d = kMinimal;
   d["objective"] = {{"metric", "acc"}, {"mode", "maximize"}};
   EXPECT_EQ(error_of(d), "s.json: objective.mode: must be \"min\" or \"max\", got \"maximize\"");
   d = kMinimal;
   d["trials"] = 2.5;
-  EXPECT_EQ(error_of(d), "s.json: trials: must be a positive integer, got 2.5");
+  EXPECT_EQ(error_of(d), "s.json: trials: must be an integer in [1, 100000000], got 2.5");
   d = kMinimal;
   d.erase("trainer");
   EXPECT_EQ(error_of(d).rfind("s.json: trainer: is required", 0), 0u);
@@ -49,17 +55,48 @@ TEST(StudySpec, RejectsUnknownAndInvalidTopLevelKeys) {
   EXPECT_EQ(error_of(d), "s.json: params: must be an object mapping names to values or distributions");
 }
 
+TEST(StudySpec, ObjectiveAndDescription) {
+  json d = kMinimal;
+  d["objective"] = {{"metric", "accuracy"}, {"mode", "max"}};
+  const auto spec = StudySpec::from_document(d, "s.json", "");
+  EXPECT_EQ(spec.objective_metric, "accuracy");
+  EXPECT_EQ(spec.mode, ObjectiveMode::Maximize);
+  d["objective"] = {{"mode", "max"}};
+  EXPECT_EQ(StudySpec::from_document(d, "s.json", "").objective_metric, "value") << "the metric keeps its default";
+  d["objective"] = {{"metrc", "accuracy"}};
+  EXPECT_EQ(error_of(d), "s.json: objective.metrc: unknown setting of the space file's objective (it takes metric and mode)");
+  d["objective"] = {{"metric", ""}};
+  EXPECT_EQ(error_of(d), "s.json: objective.metric: must be the name of a reported metric, e.g. \"valid_loss\"");
+  d["objective"] = {{"metric", 3}};
+  EXPECT_EQ(error_of(d), "s.json: objective.metric: must be a string, got 3");
+  d["objective"] = "min";
+  EXPECT_EQ(error_of(d), "s.json: objective: must be an object such as {\"metric\": \"valid_loss\", \"mode\": \"min\"}, got \"min\"");
+  d = kMinimal;
+  d["description"] = 3;
+  EXPECT_EQ(error_of(d), "s.json: description: must be a string, got 3");
+  d["description"] = "branin, random";
+  EXPECT_EQ(error_of(d), "no error");
+  d = kMinimal;
+  d.erase("params");
+  EXPECT_EQ(error_of(d),
+            "s.json: params: is required: the parameters to search: the configuration, with distributions where it is searched");
+  d = kMinimal;
+  d["pruner"] = {{"type", "median"}, {"warmup", 1}};
+  EXPECT_EQ(error_of(d).rfind("s.json: pruner.warmup: unknown setting of the median pruner", 0), 0u)
+      << "the pruner is checked with the spec";
+}
+
 TEST(StudySpec, GpusPerTrial) {
   json d = kMinimal;
   EXPECT_EQ(StudySpec::from_document(d, "s.json", "").gpus_per_trial, 0) << "no groups unless asked";
   d["resources"] = {{"gpus_per_trial", 4}};
   EXPECT_EQ(StudySpec::from_document(d, "s.json", "").gpus_per_trial, 4);
   d["resources"] = {{"gpus_per_trial", 1.5}};
-  EXPECT_EQ(error_of(d), "s.json: resources.gpus_per_trial: must be an integer from 1 to 4096 (0: one rank per trial, no group), got 1.5");
+  EXPECT_EQ(error_of(d), "s.json: resources.gpus_per_trial: must be an integer in [0, 4096], got 1.5");
   d["resources"] = {{"gpus", 2}};
-  EXPECT_EQ(error_of(d), "s.json: resources.gpus: unknown key; resources has gpus_per_trial (ranks, one GPU each, that train one trial)");
+  EXPECT_EQ(error_of(d), "s.json: resources.gpus: unknown setting of the space file's resources (it takes gpus_per_trial)");
   d["resources"] = 2;
-  EXPECT_EQ(error_of(d), "s.json: resources: must be an object such as {\"gpus_per_trial\": 2}");
+  EXPECT_EQ(error_of(d), "s.json: resources: must be an object such as {\"gpus_per_trial\": 2}, got 2");
 }
 
 TEST(StudySpec, RetriesOfFailedTrials) {
@@ -67,11 +104,11 @@ TEST(StudySpec, RetriesOfFailedTrials) {
   d["retries"] = {{"failed", 2}};
   EXPECT_EQ(error_of(d), "no error");
   d["retries"] = {{"failed", -1}};
-  EXPECT_EQ(error_of(d), "s.json: retries.failed: must be an integer from 0 to 1000, got -1");
+  EXPECT_EQ(error_of(d), "s.json: retries.failed: must be an integer in [0, 1000], got -1");
   d["retries"] = {{"failed", 1}, {"lost", 3}};
-  EXPECT_EQ(error_of(d), "s.json: retries.lost: unknown key; retries has failed (how many times a FAIL trial runs again)");
+  EXPECT_EQ(error_of(d), "s.json: retries.lost: unknown setting of the space file's retries (it takes failed)");
   d["retries"] = 2;
-  EXPECT_EQ(error_of(d), "s.json: retries: must be an object such as {\"failed\": 2}");
+  EXPECT_EQ(error_of(d), "s.json: retries: must be an object such as {\"failed\": 2}, got 2");
 }
 
 TEST(StudySpec, SetOverridesAnyPartByItsDottedPath) {
@@ -93,4 +130,12 @@ TEST(StudySpec, SetOverridesAnyPartByItsDottedPath) {
   EXPECT_THROW(set_by_path(d, "params.layers[5].out", json(1), "--set"), UserError);
   EXPECT_THROW(split_assignment("trials"), UserError);
   EXPECT_EQ(split_assignment("a.b=c=d"), (std::pair<std::string, std::string>{"a.b", "c=d"}));
+}
+
+TEST(StudySpec, TheReadmeTableOfTheSpaceFileIsTheDeclaredOne) {
+  std::ifstream in(std::string(HPSEARCH_SOURCE_DIR) + "/README.md");
+  std::ostringstream text;
+  text << in.rdbuf();
+  ASSERT_FALSE(text.str().empty()) << "README.md not found under " << HPSEARCH_SOURCE_DIR;
+  EXPECT_EQ(settings::table_after_marker(text.str(), "space file"), settings::markdown(space_file_settings()));
 }

@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "core/errors.hpp"
+#include "core/settings.hpp"
 #include "search/random.hpp"
 #include "search/samplers/random_sampler.hpp"
 
@@ -17,94 +18,102 @@ using tpe::ParzenEstimator;
 
 // ------------------------------------------------------------------------------------ settings
 
+namespace {
+
+const settings::Table& gamma_table() {
+  const TpeSettings d;
+  static const settings::Table table{
+      "tpe sampler's gamma",
+      {settings::open_min(settings::number("fraction", d.gamma_fraction, "share of the finished trials in the good set", 0, 1)),
+       settings::open_min(settings::number("exponent", d.gamma_exponent, "exponent of n: the good set grows as n^exponent", 0, 1)),
+       settings::integer("max", d.gamma_max, "largest good set", 1)},
+      {},
+      "{\"fraction\": 0.1, \"exponent\": 1, \"max\": 25}"};
+  return table;
+}
+
+}  // namespace
+
+// Every knob, declared once: its default is TpeSettings' (the best measured), its doc the README's.
+const settings::Table& tpe_settings() {
+  const TpeSettings d;
+  static const settings::Table table{
+      "tpe sampler",
+      {sampler_seed(),
+       settings::or_word(settings::integer("n_startup_trials", d.n_startup_trials,
+                                           "finished trials drawn from the prior before the model is used; "
+                                           "`\"auto\"`: max(5, 2 × parameters)",
+                                           0),
+                         "auto"),
+       settings::integer("n_candidates", d.n_candidates, "candidates drawn from l(x) per suggestion", 1),
+       settings::table("gamma", gamma_table(),
+                       "good-set size min(ceil(fraction × n^exponent), max) over the n finished trials (hyperopt: 0.25, 0.5, 25)"),
+       settings::integer("linear_forgetting", d.linear_forgetting,
+                         "the newest `linear_forgetting` trials of each set weigh 1, older ones ramp linearly from 1/n; "
+                         "`0` = equal weights",
+                         0),
+       settings::number("prior_weight", d.prior_weight, "weight of the prior kernel (and of the uniform share of categorical kernels)", 0),
+       settings::string("bandwidth", d.bandwidth,
+                        "kernel sigma: `\"neighbors\"` = the larger gap to its neighbours per dimension; `\"scott\"` = bandwidth_factor × "
+                        "m^(-1/(d+4)) × range (Optuna's multivariate rule); `\"adaptive\"` = the same with the observations' standard "
+                        "deviation instead of the range",
+                        {"neighbors", "scott", "adaptive"}),
+       settings::open_min(settings::number("bandwidth_factor", d.bandwidth_factor, "factor of the `\"scott\"`/`\"adaptive\"` rules", 0)),
+       settings::boolean("magic_clip", d.magic_clip, "clip sigmas to [range / min(100, kernels + 1), range] (else only to the range)"),
+       settings::boolean("clip_by_trials", d.clip_by_trials,
+                         "in that clip, count all finished trials instead of the set's kernels (narrower kernels late)"),
+       settings::boolean("consider_endpoints", d.consider_endpoints,
+                         "neighbour gaps also count the distance to the domain's ends for the outermost kernels"),
+       settings::boolean("prune_kernels", d.prune_kernels,
+                         "score candidates only against the bad-set kernels that can change g(x) by more than a relative 1e-13 "
+                         "(bounded, see below); `false` = against every kernel"),
+       settings::boolean("multivariate", d.multivariate,
+                         "joint (product) kernels over a group; `false` = one estimator per parameter (hyperopt, Optuna's default)"),
+       settings::boolean("group", d.group,
+                         "conditional parameters grouped by their activating choice option; `false` = only top-level parameters joint, "
+                         "conditional ones alone"),
+       settings::boolean("constant_liar", d.constant_liar, "running trials count as bad"),
+       settings::integer("local_period", d.local_period,
+                         "local refinement: every `local_period`-th trial (by number) draws all its candidates around the best trial; "
+                         "`0` = never",
+                         0),
+       settings::number("local_fraction", d.local_fraction, "share of the other trials' candidates drawn around the best trial", 0, 1),
+       settings::open_min(settings::number("local_scale", d.local_scale,
+                                           "local candidates' sigma per dimension = local_scale × spread (std. dev.) of the good trials "
+                                           "there, so the steps shrink as the good trials cluster",
+                                           0))},
+      {"type"}};
+  return table;
+}
+
 TpeSettings parse_tpe_settings(const json& settings, const std::string& file) {
+  const settings::Reader r(settings, tpe_settings(), file, "sampler");
+  // Counts are capped where a larger value changes nothing but the time a suggestion takes.
+  auto capped = [&](const settings::Reader& from, const std::string& key, int64_t cap) {
+    return static_cast<int>(std::min<int64_t>(from.integer(key), cap));
+  };
   TpeSettings s;
-  auto where = [](const std::string& key) { return "sampler." + key; };
-  auto integer = [&](const std::string& key, const json& v, long long min) {
-    if (!v.is_number_integer() || v.get<long long>() < min) {
-      throw FileError(file, where(key), "must be an integer >= " + std::to_string(min) + ", got " + v.dump());
-    }
-    return v.get<long long>();
-  };
-  auto number = [&](const std::string& key, const json& v, double min, bool min_allowed) {
-    if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < min || (!min_allowed && v.get<double>() == min)) {
-      throw FileError(file, where(key), std::string("must be a number ") + (min_allowed ? ">= " : "> ") + json(min).dump() + ", got " + v.dump());
-    }
-    return v.get<double>();
-  };
-  auto boolean = [&](const std::string& key, const json& v) {
-    if (!v.is_boolean()) throw FileError(file, where(key), "must be true or false, got " + v.dump());
-    return v.get<bool>();
-  };
-  for (auto it = settings.begin(); it != settings.end(); ++it) {
-    const std::string& key = it.key();
-    const json& v = it.value();
-    if (key == "type") {
-      continue;
-    } else if (key == "seed") {
-      s.seed = static_cast<std::uint64_t>(integer(key, v, 0));
-    } else if (key == "n_startup_trials") {
-      if (v.is_string() && v.get<std::string>() == "auto") {
-        s.n_startup_trials = -1;
-      } else {
-        if (!v.is_number_integer() || v.get<long long>() < 0) throw FileError(file, where(key), "must be \"auto\" or an integer >= 0, got " + v.dump());
-        s.n_startup_trials = static_cast<int>(std::min<long long>(v.get<long long>(), 1000000000));
-      }
-    } else if (key == "n_candidates") {
-      s.n_candidates = static_cast<int>(std::min<long long>(integer(key, v, 1), 1000000));
-    } else if (key == "gamma") {
-      if (!v.is_object()) throw FileError(file, where(key), "must be an object such as {\"fraction\": 0.1, \"exponent\": 1, \"max\": 25}, got " + v.dump());
-      for (auto g = v.begin(); g != v.end(); ++g) {
-        const std::string sub = "gamma." + g.key();
-        if (g.key() == "fraction") {
-          s.gamma_fraction = number(sub, g.value(), 0, false);
-          if (s.gamma_fraction > 1) throw FileError(file, where(sub), "must be <= 1, got " + g.value().dump());
-        } else if (g.key() == "exponent") {
-          s.gamma_exponent = number(sub, g.value(), 0, false);
-          if (s.gamma_exponent > 1) throw FileError(file, where(sub), "must be <= 1, got " + g.value().dump());
-        } else if (g.key() == "max") {
-          s.gamma_max = static_cast<int>(std::min<long long>(integer(sub, g.value(), 1), 1000000000));
-        } else {
-          throw FileError(file, where(sub), "unknown setting of gamma (it takes fraction, exponent and max)");
-        }
-      }
-    } else if (key == "linear_forgetting") {
-      s.linear_forgetting = static_cast<int>(std::min<long long>(integer(key, v, 0), 1000000000));
-    } else if (key == "prior_weight") {
-      s.prior_weight = number(key, v, 0, true);
-    } else if (key == "bandwidth") {
-      if (!v.is_string() || (v != "scott" && v != "neighbors" && v != "adaptive")) throw FileError(file, where(key), "must be \"scott\", \"adaptive\" or \"neighbors\", got " + v.dump());
-      s.bandwidth = v.get<std::string>();
-    } else if (key == "bandwidth_factor") {
-      s.bandwidth_factor = number(key, v, 0, false);
-    } else if (key == "magic_clip") {
-      s.magic_clip = boolean(key, v);
-    } else if (key == "clip_by_trials") {
-      s.clip_by_trials = boolean(key, v);
-    } else if (key == "consider_endpoints") {
-      s.consider_endpoints = boolean(key, v);
-    } else if (key == "prune_kernels") {
-      s.prune_kernels = boolean(key, v);
-    } else if (key == "multivariate") {
-      s.multivariate = boolean(key, v);
-    } else if (key == "group") {
-      s.group = boolean(key, v);
-    } else if (key == "constant_liar") {
-      s.constant_liar = boolean(key, v);
-    } else if (key == "local_fraction") {
-      s.local_fraction = number(key, v, 0, true);
-      if (s.local_fraction > 1) throw FileError(file, where(key), "must be <= 1, got " + v.dump());
-    } else if (key == "local_period") {
-      s.local_period = static_cast<int>(std::min<long long>(integer(key, v, 0), 1000000));
-    } else if (key == "local_scale") {
-      s.local_scale = number(key, v, 0, false);
-    } else {
-      throw FileError(file, where(key),
-                      "unknown setting of the tpe sampler (it takes type, seed, n_startup_trials, n_candidates, gamma, "
-                      "linear_forgetting, prior_weight, bandwidth, bandwidth_factor, magic_clip, clip_by_trials, consider_endpoints, "
-                      "prune_kernels, multivariate, group, constant_liar, local_period, local_fraction, local_scale)");
-    }
-  }
+  s.seed = static_cast<std::uint64_t>(r.integer("seed"));
+  s.n_startup_trials = r.word("n_startup_trials") == "auto" ? -1 : capped(r, "n_startup_trials", 1000000000);
+  s.n_candidates = capped(r, "n_candidates", 1000000);
+  const settings::Reader gamma = r.table("gamma");
+  s.gamma_fraction = gamma.number("fraction");
+  s.gamma_exponent = gamma.number("exponent");
+  s.gamma_max = capped(gamma, "max", 1000000000);
+  s.linear_forgetting = capped(r, "linear_forgetting", 1000000000);
+  s.prior_weight = r.number("prior_weight");
+  s.bandwidth = r.string("bandwidth");
+  s.bandwidth_factor = r.number("bandwidth_factor");
+  s.magic_clip = r.boolean("magic_clip");
+  s.clip_by_trials = r.boolean("clip_by_trials");
+  s.consider_endpoints = r.boolean("consider_endpoints");
+  s.prune_kernels = r.boolean("prune_kernels");
+  s.multivariate = r.boolean("multivariate");
+  s.group = r.boolean("group");
+  s.constant_liar = r.boolean("constant_liar");
+  s.local_period = capped(r, "local_period", 1000000);
+  s.local_fraction = r.number("local_fraction");
+  s.local_scale = r.number("local_scale");
   return s;
 }
 

@@ -24,12 +24,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/settings.hpp"
 #include "search/sampler.hpp"
 #include "search/samplers/tpe/parzen_estimator.hpp"
 
 namespace hpsearch {
 
-// Every knob of the TPE sampler; the defaults are the best measured settings (bench/TPE.md).
+// Every knob of the TPE sampler; the defaults are the best measured settings (see README.md, "The
+// TPE sampler"). Each is declared once, with these defaults, in tpe_settings().
 struct TpeSettings {
   std::uint64_t seed = 0;
   // Trials drawn from the prior before the model is used; -1 ("auto"): max(5, 2 * parameters).
@@ -66,8 +68,11 @@ struct TpeSettings {
   double local_scale = 1.0;
 };
 
+// The TPE sampler's settings table: what parse_tpe_settings reads and README.md's table documents.
+const settings::Table& tpe_settings();
+
 // Reads the `sampler` object of a space file (type "tpe"); unknown keys and bad values are
-// FileErrors naming sampler.KEY.
+// FileErrors naming sampler.KEY (sampler.gamma.KEY inside gamma).
 TpeSettings parse_tpe_settings(const nlohmann::json& settings, const std::string& file);
 
 class TpeSampler : public Sampler {
