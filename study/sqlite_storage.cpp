@@ -412,6 +412,8 @@ void SqliteStorage::start_trial(int number, const std::vector<double>& params, c
   if (schema_version_ < kSchemaVersion) throw Error(path_ + ": schema " + std::to_string(schema_version_) + " is not writable before acquire_lock upgrades it");
   const auto index = static_cast<std::size_t>(number);
   const bool rerun = index < history_.trials.size();
+  // Before anything is written: a refused call leaves the study as it was (storage.hpp).
+  if (!rerun && index != history_.trials.size()) throw Error("start_trial: trial " + std::to_string(number) + " skips a number");
   // A trial whose run ended without a result (RUNNING: the search died; INTERRUPTED: a signal)
   // starts a new attempt, and the ended one is kept. A WAITING trial (a retry) was given its new
   // attempt number when its previous attempt ended.
@@ -451,10 +453,7 @@ void SqliteStorage::start_trial(int number, const std::vector<double>& params, c
       throw;
     }
   }
-  if (!rerun) {
-    if (index != history_.trials.size()) throw Error("start_trial: trial " + std::to_string(number) + " skips a number");
-    history_.trials.emplace_back();
-  }
+  if (!rerun) history_.trials.emplace_back();
   TrialRecord& t = history_.trials[index];
   t.number = number;
   t.state = TrialState::Running;
