@@ -113,9 +113,11 @@ class SqliteStorage : public Storage {
 
  private:
   class Statement;
+  class Transaction;
+  enum class Query : int;  // the statements run often, prepared once: sqlite_storage.cpp
   void exec(const char* sql) const;
   [[noreturn]] void fail(const std::string& what) const;
-  Statement& cached(int slot, const char* sql);
+  Statement& prepared(Query query);
 
   void create_schema_v2();
   void upgrade_schema();
@@ -128,7 +130,7 @@ class SqliteStorage : public Storage {
   long long study_id_ = 0;
   std::string objective_metric_;
   StudyHistory history_;
-  std::vector<std::unique_ptr<Statement>> statements_;
+  std::vector<std::unique_ptr<Statement>> statements_;  // by Query, prepared on first use
 };
 
 }  // namespace hpsearch
