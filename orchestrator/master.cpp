@@ -27,7 +27,7 @@ class Stopwatch {
 
 }  // namespace
 
-Master::Master(SqliteStorage& storage, Sampler& sampler, const SearchSpace& space, WorkerPool& workers, MasterOptions options)
+Master::Master(Storage& storage, Sampler& sampler, const SearchSpace& space, WorkerPool& workers, MasterOptions options)
     : storage_(storage), sampler_(sampler), space_(space), workers_(workers), options_(std::move(options)) {}
 
 bool Master::on_step(const protocol::StepReport& step) {
@@ -139,14 +139,14 @@ SearchOutcome Master::run() {
   int signals_seen = 0;
 
   while (true) {
-    if (options_.watch_signals && stop_signals::count() > signals_seen) {
-      signals_seen = stop_signals::count();
+    if (options_.watch_signals && options_.signal_count() > signals_seen) {
+      signals_seen = options_.signal_count();
       if (!stopping) {
         // Graceful stop: no new trial; the running ones are INTERRUPTED on disk now, so that a
         // kill that may follow (mpirun's own SIGKILL after its SIGTERM) loses nothing, and each
         // is told to stop at its next step.
         stopping = true;
-        outcome.stop_signal = stop_signals::last();
+        outcome.stop_signal = options_.last_signal();
         stop_reason = std::string("interrupted by ") + stop_signals::name(outcome.stop_signal) + "; it runs again on resume";
         std::vector<int> numbers;
         auto wait = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options_.stop_timeout_s));
@@ -170,7 +170,7 @@ SearchOutcome Master::run() {
                      stop_signals::name(outcome.stop_signal), running.size(), std::chrono::duration<double>(wait).count());
       } else if (!outcome.stopped_at_once) {
         outcome.stopped_at_once = true;
-        std::fprintf(stderr, "hpsearch: %s again: stopping at once\n", stop_signals::name(stop_signals::last()));
+        std::fprintf(stderr, "hpsearch: %s again: stopping at once\n", stop_signals::name(options_.last_signal()));
       }
     }
 

@@ -13,13 +13,15 @@
 // costs a worker, so this is bounded by their number).
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "orchestrator/progress.hpp"
-#include "study/sqlite_storage.hpp"
+#include "study/storage.hpp"
+#include "protocol/stop_signals.hpp"
 #include "protocol/worker_pool.hpp"
 #include "search/pruners/pruner.hpp"
 #include "search/sampler.hpp"
@@ -39,6 +41,11 @@ struct MasterOptions {
                                        // (or their longest step, when longer)
   double stop_within_s = 0;            // after a stop signal, the wait's hard bound, whatever the steps (0: none)
   bool watch_signals = false;          // stop on SIGINT/SIGTERM/SIGUSR2 (stop_signals.hpp)
+  // Where watch_signals reads them: how many came so far, and the number of the last one. The
+  // process's counting handler unless a test counts its own (the handler's count is per process
+  // and never goes back, so a test that raised real signals would stop every later Master).
+  std::function<int()> signal_count = stop_signals::count;
+  std::function<int()> last_signal = stop_signals::last;
 };
 
 struct SearchOutcome {
@@ -68,7 +75,7 @@ struct SearchOutcome {
 
 class Master {
  public:
-  Master(SqliteStorage& storage, Sampler& sampler, const SearchSpace& space, WorkerPool& workers, MasterOptions options);
+  Master(Storage& storage, Sampler& sampler, const SearchSpace& space, WorkerPool& workers, MasterOptions options);
   // Runs until the study holds `trials` finished trials; trials a dead run left RUNNING or WAITING
   // are run again first, with their number and configuration.
   SearchOutcome run();
@@ -83,7 +90,7 @@ class Master {
   std::set<int> advanced_;                   // see SearchOutcome::advanced
 
   SearchOutcome outcome_;
-  SqliteStorage& storage_;
+  Storage& storage_;
   Sampler& sampler_;
   const SearchSpace& space_;
   WorkerPool& workers_;
