@@ -76,9 +76,13 @@ void Master::handle_stop_signals() {
     }
     return;
   }
-  // Graceful stop: no new trial; the running ones are INTERRUPTED on disk now, so that a kill
-  // that may follow (mpirun's own SIGKILL after its SIGTERM) loses nothing, and each is told to
-  // stop at its next step.
+  stop_gracefully();
+}
+
+void Master::stop_gracefully() {
+  // No new trial; the running ones are INTERRUPTED on disk now, so that a kill that may follow
+  // (mpirun's own SIGKILL after its SIGTERM) loses nothing, and each is told to stop at its next
+  // step.
   loop_.stopping = true;
   outcome_.stop_signal = options_.last_signal();
   loop_.stop_reason = std::string("interrupted by ") + stop_signals::name(outcome_.stop_signal) + "; it runs again on resume";

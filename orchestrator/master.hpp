@@ -120,6 +120,7 @@ class Master {
   void refresh_lock(Clock::time_point now);
   SearchOutcome finish();        // shuts the workers down; what this run did
 
+  void stop_gracefully();        // the first signal: running trials INTERRUPTED, told to stop
   bool has_work() const;
   void start_trial(int worker, int number);
   void handle_ready(int worker);
