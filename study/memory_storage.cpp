@@ -13,7 +13,9 @@ MemoryStorage::MemoryStorage(ObjectiveMode mode, std::string objective_metric) :
 }
 
 TrialRecord& MemoryStorage::record(int number) {
-  if (number < 0 || static_cast<std::size_t>(number) >= history_.trials.size()) throw Error("MemoryStorage: no trial " + std::to_string(number));
+  if (number < 0 || static_cast<std::size_t>(number) >= history_.trials.size()) {
+    throw Error("MemoryStorage: no trial " + std::to_string(number));
+  }
   return history_.trials[static_cast<std::size_t>(number)];
 }
 

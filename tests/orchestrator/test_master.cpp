@@ -4,9 +4,11 @@
 // workers and the records, and a resumed study runs its unfinished trials again first.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include "orchestrator/master.hpp"
@@ -57,7 +59,8 @@ class ScriptedPool : public WorkerPool {
     bool go_on;
   };
 
-  ScriptedPool(int workers, std::map<int, std::vector<Script>> scripts) : workers_(static_cast<std::size_t>(workers)), scripts_(std::move(scripts)) {}
+  ScriptedPool(int workers, std::map<int, std::vector<Script>> scripts)
+      : workers_(static_cast<std::size_t>(workers)), scripts_(std::move(scripts)) {}
 
   int worker_count() const override { return static_cast<int>(workers_.size()); }
   bool sends_heartbeats() const override { return true; }
@@ -98,7 +101,9 @@ class ScriptedPool : public WorkerPool {
     shut_down = true;
   }
 
-  int runs_of(int trial) const { return static_cast<int>(std::count_if(sent.begin(), sent.end(), [&](const Sent& s) { return s.trial == trial; })); }
+  int runs_of(int trial) const {
+    return static_cast<int>(std::count_if(sent.begin(), sent.end(), [&](const Sent& s) { return s.trial == trial; }));
+  }
 
   std::vector<Sent> sent;
   std::vector<Answer> answers;
@@ -171,7 +176,8 @@ class ScriptedPruner : public Pruner {
   explicit ScriptedPruner(std::map<int, int> stops) : stops_(std::move(stops)) {}
   PruneDecision decide(const StudyHistory& history, int trial, int step) const override {
     const auto& t = history.trials.at(static_cast<std::size_t>(trial));
-    EXPECT_TRUE(!t.intermediate.empty() && t.intermediate.back().first == step) << "trial " << trial << " step " << step << " not recorded first";
+    EXPECT_TRUE(!t.intermediate.empty() && t.intermediate.back().first == step)
+        << "trial " << trial << " step " << step << " not recorded first";
     const auto stop = stops_.find(trial);
     if (stop == stops_.end() || stop->second != step) return {};
     return {true, "scripted rule: trial " + std::to_string(trial) + " at step " + std::to_string(step)};

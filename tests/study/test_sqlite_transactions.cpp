@@ -43,7 +43,9 @@ class PlantedFailure : public ::testing::Test {
     again.open_study(study_, ObjectiveMode::Minimize, "loss", 1);
     return again.history();
   }
-  int steps_on_disk(int number) const { return static_cast<int>(storage_->trial_details(study_).at(static_cast<std::size_t>(number)).steps.size()); }
+  int steps_on_disk(int number) const {
+    return static_cast<int>(storage_->trial_details(study_).at(static_cast<std::size_t>(number)).steps.size());
+  }
 
   std::filesystem::path path_;
   std::unique_ptr<SqliteStorage> storage_;

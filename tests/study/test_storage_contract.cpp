@@ -32,7 +32,8 @@ std::ostream& operator<<(std::ostream& out, const SeenAttempt& a) {
 class SqliteFixture {
  public:
   SqliteFixture()
-      : path_(std::filesystem::temp_directory_path() / ("hpsearch_contract_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++) + ".db")),
+      : path_(std::filesystem::temp_directory_path() /
+              ("hpsearch_contract_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++) + ".db")),
         storage_(path_.string(), SqliteStorage::Access::ReadWrite) {
     study_ = storage_.create_study("s", "s.json", "{}", json::object());
     storage_.acquire_lock("s");
