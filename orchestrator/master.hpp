@@ -12,14 +12,18 @@
 // Trials whose worker was lost are always run again (the worker failed, not the trial; each run
 // costs a worker, so this is bounded by their number).
 #include <chrono>
+#include <deque>
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "orchestrator/progress.hpp"
-#include "study/sqlite_storage.hpp"
+#include "study/storage.hpp"
+#include "protocol/stop_signals.hpp"
 #include "protocol/worker_pool.hpp"
 #include "search/pruners/pruner.hpp"
 #include "search/sampler.hpp"
@@ -39,6 +43,11 @@ struct MasterOptions {
                                        // (or their longest step, when longer)
   double stop_within_s = 0;            // after a stop signal, the wait's hard bound, whatever the steps (0: none)
   bool watch_signals = false;          // stop on SIGINT/SIGTERM/SIGUSR2 (stop_signals.hpp)
+  // Where watch_signals reads them: how many came so far, and the number of the last one. The
+  // process's counting handler unless a test counts its own (the handler's count is per process
+  // and never goes back, so a test that raised real signals would stop every later Master).
+  std::function<int()> signal_count = stop_signals::count;
+  std::function<int()> last_signal = stop_signals::last;
 };
 
 struct SearchOutcome {
@@ -68,22 +77,65 @@ struct SearchOutcome {
 
 class Master {
  public:
-  Master(SqliteStorage& storage, Sampler& sampler, const SearchSpace& space, WorkerPool& workers, MasterOptions options);
+  Master(Storage& storage, Sampler& sampler, const SearchSpace& space, WorkerPool& workers, MasterOptions options);
   // Runs until the study holds `trials` finished trials; trials a dead run left RUNNING or WAITING
   // are run again first, with their number and configuration.
   SearchOutcome run();
 
  private:
-  // Records a step report; the answer is whether the trial goes on.
-  bool on_step(const protocol::StepReport& step);
+  using Clock = std::chrono::steady_clock;
+  // A worker's trial, from its TRIAL to its RESULT.
+  struct Busy {
+    int trial;
+    Clock::time_point last_heard;  // any message from the worker
+    Clock::time_point last_step;   // the trial's start, then its last STEP
+    Clock::duration longest_step{0};
+  };
+  // What one run() knows as it goes; made anew when it starts.
+  struct Loop {
+    std::deque<int> reruns;       // unfinished trials to run first, in this order
+    int next_new = 0;             // the number of the next new trial
+    std::deque<int> idle;         // workers waiting for a trial
+    std::map<int, Busy> running;  // worker -> its trial
+    std::set<int> lost, silent;   // lost workers; those not heard from since
+    std::set<int> stuck;          // lost by --step-timeout; still stuck unless they sent READY since
+    std::set<int> interrupting;   // trials stopped by the signal, until their RESULT
+    std::map<int, std::string> stop_reasons;  // trial -> why the pruner stopped it, until its RESULT
+    std::map<int, int> last_step_before;      // unfinished trial -> its last step recorded before this run
+    std::set<int> advanced;                   // see SearchOutcome::advanced
+    bool stopping = false;        // a stop signal came: no new trial
+    int signals_seen = 0;
+    std::string stop_reason;      // the running trials' error while they are INTERRUPTED
+    Clock::time_point stop_deadline{}, started_at{}, next_lock_refresh{};
+    std::optional<Progress> progress;
+  };
+
+  // The steps of run(), in the order it takes them.
+  void start();                  // the loop's state, from the study as the storage holds it
+  void handle_stop_signals();    // a first signal stops gracefully, a second at once
+  void dispatch_idle();          // a trial (a rerun first, else a new one) to each idle worker
+  bool loop_ends();              // all done, the stop's wait is over, or no worker is left
+  void handle_message(const protocol::WorkerMessage& message);
+  void give_up_on_unresponsive(Clock::time_point now);  // workers silent or stuck too long
+  void refresh_lock(Clock::time_point now);
+  SearchOutcome finish();        // shuts the workers down; what this run did
+
+  void stop_gracefully();        // the first signal: running trials INTERRUPTED, told to stop
+  bool has_work() const;
   void start_trial(int worker, int number);
+  void handle_ready(int worker);
+  void handle_step(int worker, const protocol::StepReport& step, Clock::time_point received);
+  void handle_result(int worker, const protocol::TrialResult& result);
+  // Records a step report; the answer is whether the trial goes on.
+  bool record_and_decide(const protocol::StepReport& step);
+  // A trial's attempt FAILed: run it again while it has retries left, else record it FAIL.
+  void fail_or_retry(int trial, std::string error);
+  // The worker's trial is given up: silent (lost: the trial runs again) or stuck (it FAILs).
+  void give_up(int worker, int trial, bool silent);
 
-  std::map<int, std::string> stop_reasons_;  // trial -> why the pruner stopped it, until its RESULT
-  std::map<int, int> last_step_before_;      // unfinished trial -> its last step recorded before this run
-  std::set<int> advanced_;                   // see SearchOutcome::advanced
-
+  Loop loop_;
   SearchOutcome outcome_;
-  SqliteStorage& storage_;
+  Storage& storage_;
   Sampler& sampler_;
   const SearchSpace& space_;
   WorkerPool& workers_;

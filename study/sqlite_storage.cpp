@@ -154,9 +154,14 @@ class SqliteStorage::Statement {
     if (rc != SQLITE_DONE) owner_.fail("step");
     return false;
   }
+  // Runs a statement that returns no row; reset afterwards even when it fails, so that a cached
+  // statement is never left mid-step.
   void run() {
+    struct ResetAfter {
+      Statement& statement;
+      ~ResetAfter() { statement.reset(); }
+    } reset_after{*this};
     step();
-    reset();
   }
   void reset() {
     sqlite3_reset(stmt_);
@@ -193,12 +198,63 @@ void SqliteStorage::exec(const char* sql) const {
   }
 }
 
-SqliteStorage::Statement& SqliteStorage::cached(int slot, const char* sql) {
-  if (statements_.size() <= static_cast<std::size_t>(slot)) statements_.resize(static_cast<std::size_t>(slot) + 1);
-  auto& s = statements_[static_cast<std::size_t>(slot)];
-  if (!s) s = std::make_unique<Statement>(*this, sql);
+// The statements of the master's loop (one or more per trial or step), by purpose; prepared once.
+enum class SqliteStorage::Query : int {
+  Begin,
+  Commit,
+  InsertOrRestartTrial,  // ?7: 1 when the trial starts a new attempt
+  KeepEndedAttempt,      // an attempt a dead or stopped run left: KILLED or INTERRUPTED
+  DeleteSteps,
+  InsertStep,
+  FinishTrial,
+  RefreshLock,
+  Count
+};
+
+SqliteStorage::Statement& SqliteStorage::prepared(Query query) {
+  static const char* const kSql[] = {  // by Query
+    "BEGIN IMMEDIATE",
+    "COMMIT",
+    "INSERT INTO trials (study_id, number, state, params, config, started_at, worker) VALUES (?, ?, 'RUNNING', ?, ?, ?, ?) "
+    "ON CONFLICT (study_id, number) DO UPDATE SET state = 'RUNNING', started_at = excluded.started_at, "
+    "worker = excluded.worker, value = NULL, finished_at = NULL, error = NULL, attempt = attempt + ?7",
+    "INSERT OR REPLACE INTO attempts (study_id, number, attempt, state, error, started_at, finished_at, worker) "
+    "SELECT study_id, number, attempt, ?, COALESCE(NULLIF(error, ''), ?), started_at, finished_at, worker "
+    "FROM trials WHERE study_id = ? AND number = ?",
+    "DELETE FROM steps WHERE study_id = ? AND number = ?",
+    "INSERT OR REPLACE INTO steps (study_id, number, step, metrics, reported_at) VALUES (?, ?, ?, ?, ?)",
+    "UPDATE trials SET state = ?, value = ?, error = ?, finished_at = ? WHERE study_id = ? AND number = ?",
+    "UPDATE locks SET heartbeat_at = ? WHERE study = ? AND process = ?",
+  };
+  static_assert(sizeof kSql / sizeof kSql[0] == static_cast<std::size_t>(Query::Count), "one SQL text per Query");
+  const auto index = static_cast<std::size_t>(query);
+  if (statements_.empty()) statements_.resize(static_cast<std::size_t>(Query::Count));
+  auto& s = statements_[index];
+  if (!s) s = std::make_unique<Statement>(*this, kSql[index]);
   return *s;
 }
+
+// BEGIN IMMEDIATE (the write lock at once: two writers cannot both read then write) on
+// construction, COMMIT by commit(), ROLLBACK when it is left without one (an exception): every
+// state change is all or nothing.
+class SqliteStorage::Transaction {
+ public:
+  explicit Transaction(SqliteStorage& owner) : owner_(owner) { owner_.prepared(Query::Begin).run(); }
+  ~Transaction() {
+    // Nothing to throw from here: a failed ROLLBACK leaves SQLite to roll back when it can.
+    if (!committed_) sqlite3_exec(owner_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  void commit() {
+    owner_.prepared(Query::Commit).run();
+    committed_ = true;
+  }
+
+ private:
+  SqliteStorage& owner_;
+  bool committed_ = false;
+};
 
 SqliteStorage::SqliteStorage(const std::string& path, Access access) : path_(path) {
   struct stat info {};
@@ -246,12 +302,12 @@ SqliteStorage::SqliteStorage(const std::string& path, Access access) : path_(pat
     // lose the last transactions, never consistency.
     exec("PRAGMA synchronous=NORMAL");
     if (!has_tables) {
-      exec("BEGIN IMMEDIATE");
+      Transaction transaction(*this);
       exec(kSchemaV1);
       exec(kSchemaV2Additions);
       exec(("PRAGMA application_id=" + std::to_string(kApplicationId)).c_str());
       exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
-      exec("COMMIT");
+      transaction.commit();
       version = kSchemaVersion;
     }
   } else if (!has_tables) {
@@ -263,62 +319,57 @@ SqliteStorage::SqliteStorage(const std::string& path, Access access) : path_(pat
 }
 
 void SqliteStorage::upgrade_schema() {
-  // Called inside the lock's transaction: a failure rolls the whole upgrade back.
+  // Called inside the lock's transaction: a failure rolls the whole upgrade back, and
+  // schema_version_ changes once it is committed.
   if (schema_version_ < 2) exec(kSchemaV2Additions);
   exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
-  schema_version_ = kSchemaVersion;
 }
 
 void SqliteStorage::acquire_lock(const std::string& study) {
   const std::string host = host_name();
   const long long pid = ::getpid();
   const std::string me = process_identity(pid);
-  exec("BEGIN IMMEDIATE");  // one writer from here: two searches cannot both find the study free
-  const int version_before = schema_version_;
-  try {
-    if (schema_version_ < kSchemaVersion) upgrade_schema();
-    Statement q(*this, "SELECT host, pid, process, heartbeat_at FROM locks WHERE study = ?");
-    q.bind(1, study);
-    if (q.step()) {
-      const std::string holder_host = q.text(0), holder_process = q.text(2);
-      const long long holder_pid = q.integer(1);
-      const double age = now_seconds() - q.real(3);
-      // Same host: alive when that pid still runs with the same start time (a kill -9 leaves a
-      // row whose process is gone, and the resume takes the study at once). Another host: only
-      // the heartbeat can tell.
-      const std::string holder_identity = holder_process.substr(0, holder_process.find('#'));
-      const bool alive = holder_host == host ? (holder_pid != pid && !holder_identity.empty() && process_identity(holder_pid) == holder_identity)
-                                             : age < kLockStaleSeconds;
-      if (alive) {
-        q.reset();
-        throw UserError(path_ + ": study '" + study + "' is being searched by another hpsearch (host " + holder_host + ", pid " +
-                        std::to_string(holder_pid) + ", heartbeat " + format_age(age) +
-                        " ago); wait for it to end, or use another --study or --db" +
-                        (holder_host == host ? std::string()
-                                             : " (a search on another host that died is taken over once its heartbeat is " +
-                                                   format_age(kLockStaleSeconds) + " old)"));
-      }
+  Transaction transaction(*this);  // one writer from here: two searches cannot both find the study free
+  const bool upgrade = schema_version_ < kSchemaVersion;
+  if (upgrade) upgrade_schema();
+  Statement q(*this, "SELECT host, pid, process, heartbeat_at FROM locks WHERE study = ?");
+  q.bind(1, study);
+  if (q.step()) {
+    const std::string holder_host = q.text(0), holder_process = q.text(2);
+    const long long holder_pid = q.integer(1);
+    const double age = now_seconds() - q.real(3);
+    // Same host: alive when that pid still runs with the same start time (a kill -9 leaves a
+    // row whose process is gone, and the resume takes the study at once). Another host: only
+    // the heartbeat can tell.
+    const std::string holder_identity = holder_process.substr(0, holder_process.find('#'));
+    const bool alive = holder_host == host ? (holder_pid != pid && !holder_identity.empty() && process_identity(holder_pid) == holder_identity)
+                                           : age < kLockStaleSeconds;
+    if (alive) {
+      q.reset();
+      throw UserError(path_ + ": study '" + study + "' is being searched by another hpsearch (host " + holder_host + ", pid " +
+                      std::to_string(holder_pid) + ", heartbeat " + format_age(age) +
+                      " ago); wait for it to end, or use another --study or --db" +
+                      (holder_host == host ? std::string()
+                                           : " (a search on another host that died is taken over once its heartbeat is " +
+                                                 format_age(kLockStaleSeconds) + " old)"));
     }
-    Statement take(*this, "INSERT OR REPLACE INTO locks (study, host, pid, process, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)");
-    const double now = now_seconds();
-    // The process identity plus a token of this acquisition: the holder's heartbeat finds out
-    // whether the row is still its own, even against a takeover by the same process.
-    const std::string token = me + "#" + std::to_string(std::random_device{}());
-    take.bind(1, study).bind(2, host).bind(3, pid).bind(4, token).bind(5, now).bind(6, now);
-    take.run();
-    exec("COMMIT");
-    lock_token_ = token;
-  } catch (...) {
-    exec("ROLLBACK");
-    schema_version_ = version_before;
-    throw;
   }
+  Statement take(*this, "INSERT OR REPLACE INTO locks (study, host, pid, process, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)");
+  const double now = now_seconds();
+  // The process identity plus a token of this acquisition: the holder's heartbeat finds out
+  // whether the row is still its own, even against a takeover by the same process.
+  const std::string token = me + "#" + std::to_string(std::random_device{}());
+  take.bind(1, study).bind(2, host).bind(3, pid).bind(4, token).bind(5, now).bind(6, now);
+  take.run();
+  transaction.commit();
+  lock_token_ = token;
+  if (upgrade) schema_version_ = kSchemaVersion;
   lock_study_ = study;
 }
 
 void SqliteStorage::refresh_lock() {
   if (lock_study_.empty()) return;
-  auto& up = cached(6, "UPDATE locks SET heartbeat_at = ? WHERE study = ? AND process = ?");
+  auto& up = prepared(Query::RefreshLock);
   up.bind(1, now_seconds()).bind(2, lock_study_).bind(3, lock_token_);
   up.run();
   if (sqlite3_changes(db_) == 0) {
@@ -412,49 +463,36 @@ void SqliteStorage::start_trial(int number, const std::vector<double>& params, c
   if (schema_version_ < kSchemaVersion) throw Error(path_ + ": schema " + std::to_string(schema_version_) + " is not writable before acquire_lock upgrades it");
   const auto index = static_cast<std::size_t>(number);
   const bool rerun = index < history_.trials.size();
+  // Before anything is written: a refused call leaves the study as it was (storage.hpp).
+  if (!rerun && index != history_.trials.size()) throw Error("start_trial: trial " + std::to_string(number) + " skips a number");
   // A trial whose run ended without a result (RUNNING: the search died; INTERRUPTED: a signal)
   // starts a new attempt, and the ended one is kept. A WAITING trial (a retry) was given its new
   // attempt number when its previous attempt ended.
   const TrialState before = rerun ? history_.trials[index].state : TrialState::Waiting;
   const bool new_attempt = rerun && (before == TrialState::Running || before == TrialState::Interrupted);
-  auto& upsert = cached(1,
-                        "INSERT INTO trials (study_id, number, state, params, config, started_at, worker) VALUES (?, ?, 'RUNNING', ?, ?, ?, ?) "
-                        "ON CONFLICT (study_id, number) DO UPDATE SET state = 'RUNNING', started_at = excluded.started_at, "
-                        "worker = excluded.worker, value = NULL, finished_at = NULL, error = NULL, attempt = attempt + ?7");
+  auto& upsert = prepared(Query::InsertOrRestartTrial);
   upsert.bind(1, study_id_).bind(2, number).bind(3, params_to_json(params).dump()).bind(4, config.dump()).bind(5, now_seconds()).bind(6, worker);
   upsert.bind(7, new_attempt ? 1 : 0);
   if (!rerun) {
     upsert.run();  // one statement: its own transaction
   } else {
     // A trial run again starts with no steps: all changes in one transaction.
-    cached(4, "BEGIN IMMEDIATE").run();
-    try {
-      if (new_attempt) {
-        auto& keep = cached(7,
-                            "INSERT OR REPLACE INTO attempts (study_id, number, attempt, state, error, started_at, finished_at, worker) "
-                            "SELECT study_id, number, attempt, ?, COALESCE(NULLIF(error, ''), ?), started_at, finished_at, worker "
-                            "FROM trials WHERE study_id = ? AND number = ?");
-        keep.bind(1, std::string(before == TrialState::Interrupted ? "INTERRUPTED" : "KILLED"))
-            .bind(2, std::string("the search ended while the trial ran (killed, crashed, or its node was lost)"))
-            .bind(3, study_id_)
-            .bind(4, number);
-        keep.run();
-      }
-      auto& del = cached(0, "DELETE FROM steps WHERE study_id = ? AND number = ?");
-      del.bind(1, study_id_).bind(2, number);
-      del.run();
-      upsert.run();
-      cached(5, "COMMIT").run();
-    } catch (...) {
-      upsert.reset();
-      exec("ROLLBACK");
-      throw;
+    Transaction transaction(*this);
+    if (new_attempt) {
+      auto& keep = prepared(Query::KeepEndedAttempt);
+      keep.bind(1, std::string(before == TrialState::Interrupted ? "INTERRUPTED" : "KILLED"))
+          .bind(2, std::string("the search ended while the trial ran (killed, crashed, or its node was lost)"))
+          .bind(3, study_id_)
+          .bind(4, number);
+      keep.run();
     }
+    auto& del = prepared(Query::DeleteSteps);
+    del.bind(1, study_id_).bind(2, number);
+    del.run();
+    upsert.run();
+    transaction.commit();
   }
-  if (!rerun) {
-    if (index != history_.trials.size()) throw Error("start_trial: trial " + std::to_string(number) + " skips a number");
-    history_.trials.emplace_back();
-  }
+  if (!rerun) history_.trials.emplace_back();
   TrialRecord& t = history_.trials[index];
   t.number = number;
   t.state = TrialState::Running;
@@ -465,27 +503,22 @@ void SqliteStorage::start_trial(int number, const std::vector<double>& params, c
 }
 
 void SqliteStorage::retry_trial(int number, const std::string& ended_as, const std::string& error, const std::string& waiting_reason) {
-  exec("BEGIN IMMEDIATE");
-  try {
-    Statement keep(*this,
-                   "INSERT OR REPLACE INTO attempts (study_id, number, attempt, state, error, started_at, finished_at, worker) "
-                   "SELECT study_id, number, attempt, ?, ?, started_at, ?, worker FROM trials WHERE study_id = ? AND number = ?");
-    keep.bind(1, ended_as).bind(2, error).bind(3, now_seconds()).bind(4, study_id_).bind(5, number);
-    keep.run();
-    // The failed attempt's steps go with it: pruners must not compare with a run that is no more.
-    Statement del(*this, "DELETE FROM steps WHERE study_id = ? AND number = ?");
-    del.bind(1, study_id_).bind(2, number);
-    del.run();
-    Statement up(*this,
-                 "UPDATE trials SET state = 'WAITING', attempt = attempt + 1, value = NULL, finished_at = NULL, error = ? "
-                 "WHERE study_id = ? AND number = ?");
-    up.bind(1, waiting_reason).bind(2, study_id_).bind(3, number);
-    up.run();
-    exec("COMMIT");
-  } catch (...) {
-    exec("ROLLBACK");
-    throw;
-  }
+  Transaction transaction(*this);
+  Statement keep(*this,
+                 "INSERT OR REPLACE INTO attempts (study_id, number, attempt, state, error, started_at, finished_at, worker) "
+                 "SELECT study_id, number, attempt, ?, ?, started_at, ?, worker FROM trials WHERE study_id = ? AND number = ?");
+  keep.bind(1, ended_as).bind(2, error).bind(3, now_seconds()).bind(4, study_id_).bind(5, number);
+  keep.run();
+  // The failed attempt's steps go with it: pruners must not compare with a run that is no more.
+  auto& del = prepared(Query::DeleteSteps);
+  del.bind(1, study_id_).bind(2, number);
+  del.run();
+  Statement up(*this,
+               "UPDATE trials SET state = 'WAITING', attempt = attempt + 1, value = NULL, finished_at = NULL, error = ? "
+               "WHERE study_id = ? AND number = ?");
+  up.bind(1, waiting_reason).bind(2, study_id_).bind(3, number);
+  up.run();
+  transaction.commit();
   TrialRecord& t = history_.trials.at(static_cast<std::size_t>(number));
   t.state = TrialState::Waiting;
   t.value.reset();
@@ -495,18 +528,13 @@ void SqliteStorage::retry_trial(int number, const std::string& ended_as, const s
 
 void SqliteStorage::interrupt_trials(const std::vector<int>& numbers, const std::string& reason) {
   if (numbers.empty()) return;
-  exec("BEGIN IMMEDIATE");
-  try {
-    Statement up(*this, "UPDATE trials SET state = 'INTERRUPTED', error = ?, finished_at = ? WHERE study_id = ? AND number = ?");
-    for (int number : numbers) {
-      up.bind(1, reason).bind(2, now_seconds()).bind(3, study_id_).bind(4, number);
-      up.run();
-    }
-    exec("COMMIT");
-  } catch (...) {
-    exec("ROLLBACK");
-    throw;
+  Transaction transaction(*this);
+  Statement up(*this, "UPDATE trials SET state = 'INTERRUPTED', error = ?, finished_at = ? WHERE study_id = ? AND number = ?");
+  for (int number : numbers) {
+    up.bind(1, reason).bind(2, now_seconds()).bind(3, study_id_).bind(4, number);
+    up.run();
   }
+  transaction.commit();
   for (int number : numbers) {
     TrialRecord& t = history_.trials.at(static_cast<std::size_t>(number));
     t.state = TrialState::Interrupted;
@@ -523,7 +551,7 @@ int SqliteStorage::attempts_ended_as(int number, const std::string& ended_as) co
 
 void SqliteStorage::record_step(int number, int step, const json& metrics) {
   // A single statement is its own transaction in SQLite.
-  auto& ins = cached(2, "INSERT OR REPLACE INTO steps (study_id, number, step, metrics, reported_at) VALUES (?, ?, ?, ?, ?)");
+  auto& ins = prepared(Query::InsertStep);
   ins.bind(1, study_id_).bind(2, number).bind(3, step).bind(4, metrics.dump()).bind(5, now_seconds());
   ins.run();
   if (metrics.contains(objective_metric_) && metrics[objective_metric_].is_number()) {
@@ -532,7 +560,7 @@ void SqliteStorage::record_step(int number, int step, const json& metrics) {
 }
 
 void SqliteStorage::finish_trial(int number, TrialState state, std::optional<double> value, const std::string& error) {
-  auto& up = cached(3, "UPDATE trials SET state = ?, value = ?, error = ?, finished_at = ? WHERE study_id = ? AND number = ?");
+  auto& up = prepared(Query::FinishTrial);
   up.bind(1, std::string(to_string(state))).bind(2, value).bind(3, error).bind(4, now_seconds()).bind(5, study_id_).bind(6, number);
   up.run();
   TrialRecord& t = history_.trials.at(static_cast<std::size_t>(number));

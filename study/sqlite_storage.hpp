@@ -1,6 +1,7 @@
 #pragma once
 // The study database: SQLite, one writer per study (its master), WAL mode, every state change in
-// its own transaction, so that a kill at any moment leaves a consistent file.
+// its own transaction, so that a kill at any moment leaves a consistent file. It keeps the
+// contract of Storage (storage.hpp).
 //
 // Tables (schema version kSchemaVersion, kept in PRAGMA user_version; PRAGMA application_id marks
 // the file as hpsearch's):
@@ -35,16 +36,14 @@
 #include <nlohmann/json.hpp>
 
 #include "search/history.hpp"
+#include "study/storage.hpp"
 
 struct sqlite3;
 
 namespace hpsearch {
 
 constexpr int kSchemaVersion = 2;
-// A lock whose holder runs on another host is stale when its heartbeat is older than this.
-constexpr double kLockStaleSeconds = 60;
-// How often the holder refreshes its heartbeat.
-constexpr double kLockRefreshSeconds = 10;
+// kLockStaleSeconds and kLockRefreshSeconds: storage.hpp.
 
 struct StoredStudy {
   long long id = 0;
@@ -69,7 +68,7 @@ struct TrialDetail {
   std::vector<nlohmann::json> attempts;  // earlier attempts: {"attempt", "state", "error", "started_at", "finished_at", "worker"}
 };
 
-class SqliteStorage : public HistorySource {
+class SqliteStorage : public Storage {
  public:
   enum class Access { ReadWrite, ReadOnly };
   // ReadWrite creates the file when absent. Throws UserError naming the file when it is not an
@@ -92,7 +91,7 @@ class SqliteStorage : public HistorySource {
   // transaction; it throws UserError naming the file, the study and the holder (host, pid, age of
   // its heartbeat) when a live search holds the study. A lock left by a dead search is taken over.
   void acquire_lock(const std::string& study);
-  void refresh_lock();  // heartbeat; throws Error when another search took the lock over
+  void refresh_lock() override;  // heartbeat; throws Error when another search took the lock over
   void release_lock();  // also done by the destructor
 
   // Makes `study` the open study and loads its history: `mode` and `objective_metric` say how to
@@ -100,27 +99,25 @@ class SqliteStorage : public HistorySource {
   void open_study(const StoredStudy& study, ObjectiveMode mode, const std::string& objective_metric, std::size_t param_count);
   const StudyHistory& history() const override { return history_; }
 
-  // State changes of the open study, each one transaction.
-  void start_trial(int number, const std::vector<double>& params, const nlohmann::json& config, int worker);
-  void record_step(int number, int step, const nlohmann::json& metrics);
-  void finish_trial(int number, TrialState state, std::optional<double> value, const std::string& error);
-  // The trial's current attempt ended without ending the trial (a failure to retry, a lost
-  // worker): the attempt is kept in `attempts` with `ended_as` and `error`, and the trial goes
-  // back to WAITING (reason `waiting_reason`) as attempt + 1, in one transaction.
-  void retry_trial(int number, const std::string& ended_as, const std::string& error, const std::string& waiting_reason);
-  // A stop by signal: every trial in `numbers` becomes INTERRUPTED with `reason`, in one transaction.
-  void interrupt_trials(const std::vector<int>& numbers, const std::string& reason);
-  // How many earlier attempts of trial `number` of the open study ended as `ended_as`.
-  int attempts_ended_as(int number, const std::string& ended_as) const;
+  // State changes of the open study (storage.hpp says what each does), each one transaction;
+  // earlier attempts go to table `attempts`.
+  void start_trial(int number, const std::vector<double>& params, const nlohmann::json& config, int worker) override;
+  void record_step(int number, int step, const nlohmann::json& metrics) override;
+  void finish_trial(int number, TrialState state, std::optional<double> value, const std::string& error) override;
+  void retry_trial(int number, const std::string& ended_as, const std::string& error, const std::string& waiting_reason) override;
+  void interrupt_trials(const std::vector<int>& numbers, const std::string& reason) override;
+  int attempts_ended_as(int number, const std::string& ended_as) const override;
 
   // Everything about every trial of `study`, for summaries.
   std::vector<TrialDetail> trial_details(const StoredStudy& study) const;
 
  private:
   class Statement;
+  class Transaction;
+  enum class Query : int;  // the statements run often, prepared once: sqlite_storage.cpp
   void exec(const char* sql) const;
   [[noreturn]] void fail(const std::string& what) const;
-  Statement& cached(int slot, const char* sql);
+  Statement& prepared(Query query);
 
   void create_schema_v2();
   void upgrade_schema();
@@ -133,7 +130,7 @@ class SqliteStorage : public HistorySource {
   long long study_id_ = 0;
   std::string objective_metric_;
   StudyHistory history_;
-  std::vector<std::unique_ptr<Statement>> statements_;
+  std::vector<std::unique_ptr<Statement>> statements_;  // by Query, prepared on first use
 };
 
 }  // namespace hpsearch
