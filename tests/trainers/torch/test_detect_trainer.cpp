@@ -141,7 +141,7 @@ TEST(DetectTrainer, UnknownConfigurationKeyFailsTheTrial) {
   try {
     trainer->run(trial_in(fs::temp_directory_path() / "hpsearch_detect_bad", {{"bach_size", 16}}), r);
     FAIL() << "a misspelt key was accepted";
-  } catch (const std::invalid_argument& e) {
+  } catch (const ConfigError& e) {
     EXPECT_EQ(std::string(e.what()).rfind("bach_size: not a configuration key of the detect trainer", 0), 0u) << e.what();
   }
 }

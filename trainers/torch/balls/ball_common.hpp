@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "core/errors.hpp"
 #include "trainers/core/ball_settings.hpp"
 
 namespace hpsearch::balls {
@@ -21,7 +22,7 @@ namespace hpsearch::balls {
 inline std::pair<torch::Tensor, torch::Tensor> split_indices(int64_t n, double valid_fraction, uint64_t seed) {
   int64_t valid = static_cast<int64_t>(std::llround(static_cast<double>(n) * valid_fraction));
   valid = std::max<int64_t>(1, std::min<int64_t>(valid, n - 2));
-  if (n < 3) throw std::runtime_error("the data folder holds " + std::to_string(n) + " samples; at least 3 are needed for a train/validation split");
+  if (n < 3) throw UserError("the data folder holds " + std::to_string(n) + " samples; at least 3 are needed for a train/validation split");
   std::vector<int64_t> order(static_cast<std::size_t>(n));
   for (int64_t i = 0; i < n; ++i) order[static_cast<std::size_t>(i)] = i;
   uint64_t state = seed ^ 0x5bd1e9955bd1e995ULL;

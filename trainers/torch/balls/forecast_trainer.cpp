@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include "core/errors.hpp"
 #include "trainers/torch/data/balls.hpp"
 #include "trainers/torch/balls/ball_common.hpp"
 #include "trainers/core/architecture.hpp"
@@ -116,7 +117,7 @@ const ForecastDataOnDevice& ForecastTrainer::data() {
     const int64_t bad = counts.ne(3).nonzero().index({0, 0}).item<int64_t>();
     char name[32];
     std::snprintf(name, sizeof name, "p_%05lld.npy", static_cast<long long>(bad));
-    throw std::runtime_error(settings_.data.string() + "/" + name + ": " + std::to_string(counts[bad].item<int64_t>()) +
+    throw UserError(settings_.data.string() + "/" + name + ": " + std::to_string(counts[bad].item<int64_t>()) +
                              " present balls; the forecast trainer needs exactly 3 per sequence");
   }
   // The rows of the 3 present colours, in colour order, gathered from every frame.

@@ -64,15 +64,15 @@ Augmentation read_augmentation(const json& config) {
   Augmentation a;
   if (!config.contains("augmentation") || config["augmentation"].is_null()) return a;
   const json& aug = config["augmentation"];
-  if (!aug.is_object()) throw std::invalid_argument("augmentation: must be an object {\"random_crop_padding\": P, \"horizontal_flip\": B}, got " + aug.dump());
+  if (!aug.is_object()) throw ConfigError("augmentation: must be an object {\"random_crop_padding\": P, \"horizontal_flip\": B}, got " + aug.dump());
   for (auto it = aug.begin(); it != aug.end(); ++it) {
     if (it.key() != "random_crop_padding" && it.key() != "horizontal_flip") {
-      throw std::invalid_argument("augmentation." + it.key() + ": unknown key; use random_crop_padding, horizontal_flip");
+      throw ConfigError("augmentation." + it.key() + ": unknown key; use random_crop_padding, horizontal_flip");
     }
   }
   a.crop_padding = nn::config_integer(aug, "random_crop_padding", 0, 0);
   if (aug.contains("horizontal_flip")) {
-    if (!aug["horizontal_flip"].is_boolean()) throw std::invalid_argument("augmentation.horizontal_flip: must be true or false, got " + aug["horizontal_flip"].dump());
+    if (!aug["horizontal_flip"].is_boolean()) throw ConfigError("augmentation.horizontal_flip: must be true or false, got " + aug["horizontal_flip"].dump());
     a.flip = aug["horizontal_flip"].get<bool>();
   }
   return a;
@@ -227,7 +227,7 @@ ClassifyTrainer::ClassifyTrainer(const json& settings, const std::string& file) 
   folder_ = s.string("data", "");
   try {
     data::find_classification_files(folder_);
-  } catch (const std::exception& e) {
+  } catch (const UserError& e) {
     s.fail("data", e.what());
   }
   if (s.has("deterministic")) {
@@ -292,7 +292,7 @@ double ClassifyTrainer::run(const TrialContext& trial, StepReporter& reporter) {
   const Augmentation augmentation = read_augmentation(config);
   bool normalize = true;
   if (config.contains("normalize")) {
-    if (!config["normalize"].is_boolean()) throw std::invalid_argument("normalize: must be true or false, got " + config["normalize"].dump());
+    if (!config["normalize"].is_boolean()) throw ConfigError("normalize: must be true or false, got " + config["normalize"].dump());
     normalize = config["normalize"].get<bool>();
   }
   nn::EpochLoopSettings loop;
@@ -301,7 +301,7 @@ double ClassifyTrainer::run(const TrialContext& trial, StepReporter& reporter) {
   loop.evaluate_before_training = true;
   if (config.contains("time_budget_s")) {
     if (!config["time_budget_s"].is_number() || config["time_budget_s"].get<double>() < 0) {
-      throw std::invalid_argument("time_budget_s: must be a number of seconds >= 0 (0: no limit), got " + config["time_budget_s"].dump());
+      throw ConfigError("time_budget_s: must be a number of seconds >= 0 (0: no limit), got " + config["time_budget_s"].dump());
     }
     loop.time_budget_s = config["time_budget_s"].get<double>();
   }
