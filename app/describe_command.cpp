@@ -56,14 +56,15 @@ std::vector<int64_t> parse_shape(const std::string& text) {
   std::vector<int64_t> shape;
   std::stringstream in(text);
   for (std::string part; std::getline(in, part, 'x');) {
+    std::size_t used = 0;
+    long long v = 0;
     try {
-      std::size_t used = 0;
-      const long long v = std::stoll(part, &used);
-      if (used != part.size() || v <= 0) throw std::invalid_argument(part);
-      shape.push_back(v);
-    } catch (const std::exception&) {
-      throw UserError("--input " + text + ": use CxHxW (e.g. 3x32x32) or F, with positive sizes");
+      v = std::stoll(part, &used);
+    } catch (const std::exception&) {  // std::stoll's own: no digits, or out of range
+      used = 0;
     }
+    if (used == 0 || used != part.size() || v <= 0) throw UserError("--input " + text + ": use CxHxW (e.g. 3x32x32) or F, with positive sizes");
+    shape.push_back(v);
   }
   if (shape.size() != 3 && shape.size() != 1) throw UserError("--input " + text + ": use CxHxW (e.g. 3x32x32) or F");
   return shape;
@@ -119,7 +120,7 @@ int run_describe_command(int argc, char** argv) {
   nn::Architecture parsed;
   try {
     parsed = nn::parse_architecture(architecture);
-  } catch (const std::invalid_argument& e) {
+  } catch (const ConfigError& e) {
     throw FileError(params_file.empty() ? spec.file : params_file, "", e.what());
   }
 
@@ -130,7 +131,7 @@ int run_describe_command(int argc, char** argv) {
       const auto shape = data::classification_shape(data::find_classification_files(spec.trainer["data"].get<std::string>()));
       if (input.empty()) input = shape.input;
       if (outputs <= 0) outputs = shape.classes;
-    } catch (const std::runtime_error& e) {
+    } catch (const UserError& e) {
       throw FileError(spec.file, "trainer.data", std::string(e.what()) + " (or give --input CxHxW and --outputs N)");
     }
   }
@@ -140,7 +141,7 @@ int run_describe_command(int argc, char** argv) {
   nn::ModelCost cost;
   try {
     cost = nn::describe_architecture(parsed, input, outputs);
-  } catch (const std::invalid_argument& e) {
+  } catch (const ConfigError& e) {
     throw FileError(params_file.empty() ? spec.file : params_file, "architecture", e.what());
   }
 

@@ -219,9 +219,9 @@ int run_train_command(int argc, char** argv) {
   double value = NAN;
   try {
     value = trainer->run(trial, bar);
-  } catch (const std::invalid_argument& e) {
+  } catch (const ConfigError& e) {
     bar.finish();
-    // The trainers throw invalid_argument for a configuration they cannot read: the user's file.
+    // The trainers throw ConfigError for a configuration they cannot read: the user's file.
     throw FileError(source, "", e.what());
   }
   bar.finish();

@@ -2,7 +2,8 @@
 
 #include <cmath>
 #include <sstream>
-#include <stdexcept>
+
+#include "core/errors.hpp"
 
 namespace hpsearch::nn {
 
@@ -10,7 +11,7 @@ namespace {
 
 using nlohmann::json;
 
-[[noreturn]] void fail(const std::string& path, const std::string& what) { throw std::invalid_argument(path + ": " + what); }
+[[noreturn]] void fail(const std::string& path, const std::string& what) { throw ConfigError(path + ": " + what); }
 
 bool is_integer(const json& v) {
   if (v.is_number_integer()) return true;
@@ -180,11 +181,11 @@ Architecture parse_architecture(const json& architecture) {
 }
 
 ModelCost describe_architecture(const Architecture& architecture, const std::vector<int64_t>& input_shape, int64_t output_features) {
-  if (input_shape.size() != 3 && input_shape.size() != 1) throw std::invalid_argument("input shape must be {C, H, W} or {F}");
+  if (input_shape.size() != 3 && input_shape.size() != 1) throw ConfigError("input shape must be {C, H, W} or {F}");
   for (auto d : input_shape) {
-    if (d <= 0) throw std::invalid_argument("input shape " + shape_text(input_shape) + " has an empty dimension");
+    if (d <= 0) throw ConfigError("input shape " + shape_text(input_shape) + " has an empty dimension");
   }
-  if (output_features <= 0) throw std::invalid_argument("the output layer needs at least one feature");
+  if (output_features <= 0) throw ConfigError("the output layer needs at least one feature");
 
   std::vector<LayerSpec> layers = architecture.layers;
   if (layers.empty() || !layers.back().is_output()) {
@@ -248,12 +249,12 @@ ModelCost describe_architecture(const Architecture& architecture, const std::vec
     const LayerSpec& layer = layers[i];
     const std::string where = "layers_param[" + std::to_string(i) + "] (" + layer.kind + ")";
     if (layer.kind == "conv2d" || layer.kind == "max_pooling" || layer.kind == "avg_pooling") {
-      if (shape.size() != 3) throw std::invalid_argument(where + ": needs an image input {C, H, W}, got " + shape_text(shape));
+      if (shape.size() != 3) throw ConfigError(where + ": needs an image input {C, H, W}, got " + shape_text(shape));
       const int64_t c = shape[0], h = shape[1], w = shape[2];
       const int64_t ho = sliding_output(h, layer.kernel[0], layer.stride[0], layer.padding[0]);
       const int64_t wo = sliding_output(w, layer.kernel[1], layer.stride[1], layer.padding[1]);
       if (ho <= 0 || wo <= 0) {
-        throw std::invalid_argument(where + ": kernel " + pair_text(layer.kernel) + " with padding " + pair_text(layer.padding) +
+        throw ConfigError(where + ": kernel " + pair_text(layer.kernel) + " with padding " + pair_text(layer.padding) +
                                     " does not fit the " + shape_text(shape) + " input");
       }
       const int64_t k = layer.kernel[0] * layer.kernel[1];

@@ -48,7 +48,7 @@ struct Architecture {
   std::vector<LayerSpec> layers;
 };
 
-// Reads `architecture` (the object above). Throws std::invalid_argument whose message starts with
+// Reads `architecture` (the object above). Throws ConfigError whose message starts with
 // the JSON path of the culprit ("architecture.layers_param[3].kernel_size: ...").
 Architecture parse_architecture(const nlohmann::json& architecture);
 
@@ -71,7 +71,7 @@ struct ModelCost {
 };
 
 // Shapes, parameter counts and operation counts of `architecture` applied to one sample of
-// `input_shape`, with an output layer of `output_features`. Throws std::invalid_argument when a
+// `input_shape`, with an output layer of `output_features`. Throws ConfigError when a
 // layer does not fit its input (e.g. a kernel larger than the padded image), naming the layer.
 ModelCost describe_architecture(const Architecture& architecture, const std::vector<int64_t>& input_shape, int64_t output_features);
 

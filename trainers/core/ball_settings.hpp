@@ -1,14 +1,13 @@
 #pragma once
 // The settings of the detect and forecast trainers: {"data": FOLDER, "deterministic": false,
 // "valid_fraction": 0.1, "split_seed": 0}. No LibTorch: the trainers' headers keep them as a member.
-#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
-#include "trainers/core/settings.hpp"
+#include "core/settings.hpp"
 
 namespace hpsearch::balls {
 
@@ -19,27 +18,36 @@ struct BallTrainerSettings {
   uint64_t split_seed = 0;
 };
 
+// The declarations of those settings, for the trainer `type` ("detect" or "forecast"): the same
+// keys, named after the trainer in messages.
+inline settings::Table ball_trainer_table(const std::string& type) {
+  namespace s = settings;
+  return {type + " trainer",
+          {s::required(s::string("data", nullptr,
+                                 "the data folder (make one with `hpsearch make-data balls --out DIR`, or `balls-seq` for forecast), "
+                                 "checked before the search starts (exit 2)")),
+           s::open_min(s::open_max(s::number(
+               "valid_fraction", 0.1, "share of the samples held out for validation; the split, drawn from `split_seed` alone, is the same for every trial",
+               0, 1))),
+           s::integer("split_seed", 0, "seed of that split", 0),
+           s::boolean("deterministic", false, "cuDNN deterministic algorithms (otherwise its autotuner is on)")},
+          {"type"}};
+}
+
 // `make_data_kind` is "balls" or "balls-seq", for the message that tells how to make the folder.
 // The folder is checked here, when the master makes the trainer before the search, so that a
 // wrong path stops everything at once (exit 2) instead of failing every trial on the workers.
-inline BallTrainerSettings read_ball_trainer_settings(const nlohmann::json& settings, const std::string& file, const std::string& make_data_kind) {
-  TrainerSettings s(settings, file);
-  s.allow_only({"data", "deterministic", "valid_fraction", "split_seed"});
+inline BallTrainerSettings read_ball_trainer_settings(const nlohmann::json& object, const std::string& file, const settings::Table& table,
+                                                      const std::string& make_data_kind) {
+  const settings::Reader s(object, table, file, "trainer");
   BallTrainerSettings out;
-  if (!s.has("data")) s.fail("data", "is required: the data folder (make one with: hpsearch make-data " + make_data_kind + " --out DIR)");
-  out.data = s.string("data", "");
+  out.data = s.string("data");
   if (!std::filesystem::is_directory(out.data)) {
     s.fail("data", "'" + out.data.string() + "' does not exist; make it with: hpsearch make-data " + make_data_kind + " --out " + out.data.string());
   }
-  if (s.has("deterministic")) {
-    if (!s.raw("deterministic").is_boolean()) s.fail("deterministic", "must be true or false, got " + s.raw("deterministic").dump());
-    out.deterministic = s.raw("deterministic").get<bool>();
-  }
-  out.valid_fraction = s.number("valid_fraction", 0.1, 0);
-  if (out.valid_fraction <= 0 || out.valid_fraction >= 1) s.fail("valid_fraction", "must be in (0, 1), got " + s.raw("valid_fraction").dump());
-  const double seed = s.number("split_seed", 0, 0);
-  if (seed != std::floor(seed)) s.fail("split_seed", "must be an integer >= 0, got " + s.raw("split_seed").dump());
-  out.split_seed = static_cast<uint64_t>(seed);
+  out.deterministic = s.boolean("deterministic");
+  out.valid_fraction = s.number("valid_fraction");
+  out.split_seed = static_cast<uint64_t>(s.integer("split_seed"));
   return out;
 }
 

@@ -16,7 +16,7 @@
 #include <limits>
 #include <optional>
 
-#include "trainers/core/settings.hpp"
+#include "core/errors.hpp"
 
 extern char** environ;
 
@@ -177,18 +177,27 @@ class ChildProcess {
 
 }  // namespace
 
+const settings::Table& command_settings_table() {
+  namespace t = settings;
+  static const settings::Table table{
+      "command trainer",
+      {t::required(t::any("argv", nullptr,
+                          "the program and its arguments, e.g. `[\"python3\", \"train.py\", \"--config\", \"{config}\"]`, with the "
+                          "placeholders `{config}`, `{trial}` and `{trial_dir}`")),
+       t::open_min(t::number("timeout_s", 3600, "seconds the program may run; past them its whole process group is killed and the trial FAILs", 0))},
+      {"type"}};
+  return table;
+}
+
 CommandTrainer::CommandTrainer(const nlohmann::json& settings, const std::string& file) {
-  TrainerSettings s(settings, file);
-  s.allow_only({"argv", "timeout_s"});
-  if (!s.has("argv")) s.fail("argv", "is required: the program and its arguments, e.g. [\"python3\", \"train.py\", \"--config\", \"{config}\"]");
-  const auto& argv = s.raw("argv");
+  const settings::Reader s(settings, command_settings_table(), file, "trainer");
+  const nlohmann::json argv = s.value("argv");
   if (!argv.is_array() || argv.empty()) s.fail("argv", "must be a non-empty array of strings");
   for (const auto& a : argv) {
     if (!a.is_string()) s.fail("argv", "must be a non-empty array of strings, got " + a.dump());
     argv_.push_back(a.get<std::string>());
   }
-  timeout_s_ = s.number("timeout_s", 3600, 0);
-  if (timeout_s_ <= 0) s.fail("timeout_s", "must be > 0");
+  timeout_s_ = s.number("timeout_s");
 }
 
 double CommandTrainer::run(const TrialContext& trial, StepReporter& reporter) {

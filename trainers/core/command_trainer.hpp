@@ -15,9 +15,14 @@
 #include <string>
 #include <vector>
 
+#include "core/settings.hpp"
 #include "trainers/core/trainer.hpp"
 
 namespace hpsearch {
+
+// The declarations of the trainer's settings (the space file's "trainer" object): what it accepts
+// and the README's table of them.
+const settings::Table& command_settings_table();
 
 class CommandTrainer : public Trainer {
  public:

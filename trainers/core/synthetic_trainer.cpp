@@ -4,8 +4,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/errors.hpp"
 #include "search/random.hpp"
-#include "trainers/core/settings.hpp"
 #include "trainers/core/synthetic_functions.hpp"
 
 namespace hpsearch {
@@ -34,20 +34,27 @@ void sleep_for_ms(double ms) {
 
 }  // namespace
 
+const settings::Table& synthetic_settings_table() {
+  namespace t = settings;
+  static const settings::Table table{
+      "synthetic trainer",
+      {t::required(t::string("function", nullptr, "`branin`, `hartmann6`, `rosenbrock` or `learning_curve`: the test function of the configuration's keys `x1`..`xN`",
+                             {"branin", "hartmann6", "rosenbrock", "learning_curve"})),
+       t::integer("steps", nullptr, "steps `learning_curve` reports, as the metric `value` (none: 81; the other functions report none)", 0),
+       t::number("noise", 0, "standard deviation of Gaussian noise added to every value, seeded by (trial, step)", 0),
+       t::number("sleep_ms", 0, "milliseconds waited per step (per trial for functions without steps), to imitate training time", 0)},
+      {"type"}};
+  return table;
+}
+
 SyntheticTrainer::SyntheticTrainer(const nlohmann::json& settings, const std::string& file) {
-  TrainerSettings s(settings, file);
-  s.allow_only({"function", "steps", "noise", "sleep_ms"});
-  if (!s.has("function")) s.fail("function", "is required: one of branin, hartmann6, rosenbrock, learning_curve");
-  function_ = s.string("function", "");
-  if (synthetic::input_count(function_) < 0) {
-    s.fail("function", "unknown function '" + function_ + "'; use branin, hartmann6, rosenbrock or learning_curve");
-  }
-  const double steps = s.number("steps", function_ == "learning_curve" ? 81 : 0, 0);
-  if (steps != static_cast<int>(steps)) s.fail("steps", "must be an integer");
-  if (steps > 0 && function_ != "learning_curve") s.fail("steps", "only the learning_curve function reports steps");
-  steps_ = static_cast<int>(steps);
-  noise_ = s.number("noise", 0, 0);
-  sleep_ms_ = s.number("sleep_ms", 0, 0);
+  const settings::Reader s(settings, synthetic_settings_table(), file, "trainer");
+  function_ = s.string("function");
+  const bool curve = function_ == "learning_curve";
+  if (s.has("steps") && s.integer("steps") > 0 && !curve) s.fail("steps", "only the learning_curve function reports steps");
+  steps_ = static_cast<int>(s.has("steps") ? s.integer("steps") : curve ? 81 : 0);
+  noise_ = s.number("noise");
+  sleep_ms_ = s.number("sleep_ms");
 }
 
 double SyntheticTrainer::run(const TrialContext& trial, StepReporter& reporter) {

@@ -9,9 +9,14 @@
 // long per step (per trial for functions without steps), to imitate training time.
 #include <string>
 
+#include "core/settings.hpp"
 #include "trainers/core/trainer.hpp"
 
 namespace hpsearch {
+
+// The declarations of the trainer's settings (the space file's "trainer" object): what it accepts
+// and the README's table of them.
+const settings::Table& synthetic_settings_table();
 
 class SyntheticTrainer : public Trainer {
  public:

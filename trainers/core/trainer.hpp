@@ -2,9 +2,11 @@
 // The trainer interface: run one resolved configuration, report metrics per step, return the
 // objective. Torch-free, so that the master can validate trainer settings without LibTorch types.
 //
-// Failure contract: a trainer throws (any std::exception) when the trial fails; the worker records
-// FAIL with the exception's message and takes the next trial. A non-finite objective is a failure
-// too (checked by the worker). When `StepReporter::report` returns false the master has stopped
+// Failure contract: a trainer throws when the trial fails, an hpsearch::Error of its own making
+// (ConfigError for a configuration value it cannot use, UserError for the user's data or files,
+// Error for other faults; LibTorch's errors pass through); the worker records FAIL with the
+// exception's message and takes the next trial. A non-finite objective is a failure too (checked
+// by the worker). When `StepReporter::report` returns false the master has stopped
 // the trial (pruning): the trainer returns promptly with the last value it had.
 #include <filesystem>
 #include <memory>

@@ -120,7 +120,7 @@ TEST(IdxReader, RefusesCutFilesLongFilesAndOtherTypes) {
   auto message = [&](const char* name) {
     try {
       data::read_idx(dir.path() / name);
-    } catch (const std::runtime_error& e) {
+    } catch (const UserError& e) {
       return std::string(e.what());
     }
     return std::string("no error");
@@ -161,12 +161,12 @@ TEST(CifarReader, ReadsLabelsAndChannelPlanesInOrder) {
   EXPECT_EQ(set.images[2][1][1][0].item<int>(), 103);      // shift 2, second file
 
   write_plain(dir.path() / "bad_size.bin", std::vector<unsigned char>(a.begin(), a.end() - 5));
-  EXPECT_THROW(data::read_cifar10({dir.path() / "bad_size.bin"}), std::runtime_error);
+  EXPECT_THROW(data::read_cifar10({dir.path() / "bad_size.bin"}), UserError);
   write_plain(dir.path() / "bad_label.bin", cifar_record(10, 0));
   try {
     data::read_cifar10({dir.path() / "bad_label.bin"});
     FAIL() << "label 10 accepted";
-  } catch (const std::runtime_error& e) {
+  } catch (const UserError& e) {
     EXPECT_NE(std::string(e.what()).find("has label 10"), std::string::npos) << e.what();
   }
 }
@@ -209,11 +209,11 @@ TEST(ClassificationData, RecognisesCifarAndIdxFoldersAndSaysWhatIsMissing) {
   try {
     data::find_classification_files(dir.path() / "empty");
     FAIL() << "an empty folder was accepted";
-  } catch (const std::runtime_error& e) {
+  } catch (const UserError& e) {
     EXPECT_NE(std::string(e.what()).find("data_batch_1.bin"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("train-images-idx3-ubyte"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(data::find_classification_files(dir.path() / "nowhere"), std::runtime_error);
+  EXPECT_THROW(data::find_classification_files(dir.path() / "nowhere"), UserError);
 }
 
 TEST(Augmentation, CropsAreShiftedWindowsOfThePaddedImageAndFlipsAreMirrors) {
@@ -349,7 +349,7 @@ TEST(Optimization, OptimizersTakeTheirSettingsAndTheScheduleSetsEveryGroup) {
     try {
       nn::make_optimizer(config, {weight});
       nn::LearningRateSchedule(config, 10);
-    } catch (const std::invalid_argument& e) {
+    } catch (const ConfigError& e) {
       return std::string(e.what());
     }
     return std::string("no error");
@@ -412,8 +412,8 @@ TEST(ClassifyTrainer, AModelOverMaxParamsNeverTrains) {
   try {
     trainer.run({2, {{"epoch", 1}}, dir.path() / "trial2", "test_accuracy", ObjectiveMode::Maximize}, reporter);
     FAIL() << "unknown key accepted";
-  } catch (const std::invalid_argument& e) {
-    EXPECT_EQ(std::string(e.what()).rfind("epoch: not a configuration key", 0), 0u) << e.what();
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("epoch: unknown setting of the classify configuration (it takes epochs, ", 0), 0u) << e.what();
   }
 }
 

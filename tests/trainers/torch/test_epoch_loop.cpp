@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "core/errors.hpp"
 #include "trainers/torch/nn/epoch_loop.hpp"
 
 namespace hpsearch::nn {
@@ -136,7 +137,7 @@ TEST_F(EpochLoopTest, ACheckpointOfAnotherConfigurationIsRefused) {
   run("shared", reporter, settings);
   config_["optimizer_params"]["lr"] = 0.02;
   RecordingReporter other;
-  EXPECT_THROW(run("shared", other, settings), std::runtime_error);
+  EXPECT_THROW(run("shared", other, settings), UserError);
 }
 
 TEST_F(EpochLoopTest, TimeBudgetStopsBeforeAnEpochThatWouldNotFit) {

@@ -7,6 +7,7 @@
 
 #include <torch/torch.h>
 
+#include "core/errors.hpp"
 #include "trainers/core/architecture.hpp"
 #include "trainers/torch/nn/model_builder.hpp"
 
@@ -38,7 +39,7 @@ const json kBestDetector = json::parse(R"({
 std::string parse_error(const json& architecture) {
   try {
     parse_architecture(architecture);
-  } catch (const std::invalid_argument& e) {
+  } catch (const hpsearch::ConfigError& e) {
     return e.what();
   }
   return "no error";
@@ -167,7 +168,7 @@ TEST(Architecture, ParseErrorsNameThePath) {
   try {
     describe_architecture(parse_architecture(tiny), {1, 5, 5}, 3);
     FAIL() << "a 7x7 kernel on a 5x5 image was accepted";
-  } catch (const std::invalid_argument& e) {
+  } catch (const hpsearch::ConfigError& e) {
     EXPECT_EQ(std::string(e.what()), "layers_param[0] (conv2d): kernel 7 with padding 0 does not fit the 1x5x5 input");
   }
 }

@@ -5,7 +5,8 @@
 #include <algorithm>
 #include <memory>
 #include <optional>
-#include <stdexcept>
+
+#include "core/errors.hpp"
 
 namespace hpsearch::data {
 
@@ -54,15 +55,15 @@ struct GzCloser {
 // The sizes in an IDX header, and (when `max_value` is given) the largest byte after it.
 std::vector<int64_t> idx_header(const fs::path& file, int* max_value) {
   std::unique_ptr<gzFile_s, GzCloser> f(gzopen(file.c_str(), "rb"));
-  if (!f) throw std::runtime_error(file.string() + ": cannot open");
+  if (!f) throw UserError(file.string() + ": cannot open");
   unsigned char head[4] = {0, 0, 0, 0};
   if (gzread(f.get(), head, 4) != 4 || head[0] != 0 || head[1] != 0 || head[2] != 0x08 || head[3] < 1 || head[3] > 4) {
-    throw std::runtime_error(file.string() + ": not an IDX file of unsigned bytes");
+    throw UserError(file.string() + ": not an IDX file of unsigned bytes");
   }
   std::vector<int64_t> sizes;
   for (int i = 0; i < head[3]; ++i) {
     unsigned char b[4];
-    if (gzread(f.get(), b, 4) != 4) throw std::runtime_error(file.string() + ": IDX header cut short");
+    if (gzread(f.get(), b, 4) != 4) throw UserError(file.string() + ": IDX header cut short");
     sizes.push_back((int64_t{b[0]} << 24) | (int64_t{b[1]} << 16) | (int64_t{b[2]} << 8) | int64_t{b[3]});
   }
   if (max_value) {
@@ -77,10 +78,10 @@ std::vector<int64_t> idx_header(const fs::path& file, int* max_value) {
 }  // namespace
 
 ClassificationFiles find_classification_files(const fs::path& folder) {
-  if (!fs::is_directory(folder)) throw std::runtime_error(folder.string() + ": no such folder");
+  if (!fs::is_directory(folder)) throw UserError(folder.string() + ": no such folder");
   if (auto f = find_cifar(folder)) return *f;
   if (auto f = find_idx(folder)) return *f;
-  throw std::runtime_error(folder.string() +
+  throw UserError(folder.string() +
                            ": no image-classification data recognised: expected CIFAR-10 binary batches (data_batch_1.bin .. "
                            "data_batch_5.bin and test_batch.bin, here or in cifar-10-batches-bin/) or IDX files (train-images-idx3-ubyte, "
                            "train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, gzipped or not)");
@@ -89,7 +90,7 @@ ClassificationFiles find_classification_files(const fs::path& folder) {
 ClassificationShape classification_shape(const ClassificationFiles& files) {
   if (files.format == "cifar10") return {{3, 32, 32}, 10};
   const std::vector<int64_t> images = idx_header(files.train[0], nullptr);
-  if (images.size() != 3) throw std::runtime_error(files.train[0].string() + ": expected images {N, H, W}");
+  if (images.size() != 3) throw UserError(files.train[0].string() + ": expected images {N, H, W}");
   int max_label = 0;
   idx_header(files.train[1], &max_label);
   idx_header(files.test[1], &max_label);

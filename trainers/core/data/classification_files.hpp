@@ -23,7 +23,7 @@ struct ClassificationFiles {
   std::filesystem::path meta;                      // cifar10: batches.meta.txt, when present
 };
 
-// Cheap (it only lists the folder). Throws std::runtime_error saying what was looked for when the
+// Cheap (it only lists the folder). Throws UserError saying what was looked for when the
 // folder is missing or holds neither format.
 ClassificationFiles find_classification_files(const std::filesystem::path& folder);
 
@@ -34,7 +34,7 @@ struct ClassificationShape {
 
 // CIFAR-10: {3, 32, 32} and 10 classes. IDX: the images file's header gives {1, H, W}; the
 // classes are the largest label + 1 over both label files (what the trainer's loader counts).
-// Throws std::runtime_error naming a file that is not IDX.
+// Throws UserError naming a file that is not IDX.
 ClassificationShape classification_shape(const ClassificationFiles& files);
 
 }  // namespace hpsearch::data

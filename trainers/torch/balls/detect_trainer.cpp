@@ -8,12 +8,9 @@
 #include "trainers/torch/balls/ball_common.hpp"
 #include "trainers/torch/balls/detect_loss.hpp"
 #include "trainers/core/architecture.hpp"
-#include "trainers/torch/nn/compute_device.hpp"
-#include "trainers/torch/nn/config_reading.hpp"
 #include "trainers/torch/nn/data_parallel.hpp"
 #include "trainers/torch/nn/epoch_loop.hpp"
-#include "trainers/torch/nn/model_builder.hpp"
-#include "trainers/torch/nn/optimization.hpp"
+#include "trainers/torch/nn/trial_setup.hpp"
 
 namespace hpsearch {
 
@@ -42,10 +39,6 @@ json default_detect_architecture() {
 }
 
 namespace {
-
-const std::set<std::string> kConfigKeys = {"optimizer",      "optimizer_params", "scheduler",    "scheduler_params", "batch_size",
-                                           "eval_batch_size", "epochs",          "early_stopping", "bce_loss_scale", "architecture",
-                                           "seed",           "time_budget_s"};
 
 class DetectTask : public nn::ModelTask {
  public:
@@ -140,64 +133,50 @@ class DetectTask : public nn::ModelTask {
 
 }  // namespace
 
+const settings::Table& detect_settings_table() {
+  static const settings::Table table = balls::ball_trainer_table("detect");
+  return table;
+}
+
+const settings::Table& detect_config_table() {
+  static const settings::Table table = nn::config_table(
+      "detect", {90, 16, 1024, "the seed's best detector"},
+      {settings::number("bce_loss_scale", 0.1, "weight of the colours' BCE-with-logits against the boxes' MSE in the loss", 0)});
+  return table;
+}
+
 DetectTrainer::DetectTrainer(const json& settings, const std::string& file)
-    : settings_(balls::read_ball_trainer_settings(settings, file, "balls")) {}
+    : settings_(balls::read_ball_trainer_settings(settings, file, detect_settings_table(), "balls")) {}
 
 DetectTrainer::~DetectTrainer() = default;
 
 const DetectDataOnDevice& DetectTrainer::data() {
   if (data_) return *data_;
   const data::BallImages d = data::load_ball_images(settings_.data);
-  const torch::Device device = nn::compute_device();
-  nn::configure_backends(settings_.deterministic);
   const int64_t n = d.images.size(0);
-  const auto [train, valid] = balls::split_indices(n, settings_.valid_fraction, settings_.split_seed);
-  const torch::Tensor scale = torch::tensor(std::vector<float>(data::kBoxScale.begin(), data::kBoxScale.end())).view({1, 1, 4});
-  const torch::Tensor boxes = (d.boxes / scale).reshape({n, 36});
+  const torch::Tensor boxes = (d.boxes / balls::box_scale().view({1, 1, 4})).reshape({n, 36});
+  const balls::DeviceSplit split = balls::split_to_device(settings_, {d.images, d.presence, boxes});
   auto out = std::make_unique<DetectDataOnDevice>();
   out->input_shape = d.images.sizes().slice(1).vec();
-  // One copy of each set to the device, for the whole search.
-  out->train_images = d.images.index_select(0, train).to(device);
-  out->train_presence = d.presence.index_select(0, train).to(device);
-  out->train_boxes = boxes.index_select(0, train).to(device);
-  out->valid_images = d.images.index_select(0, valid).to(device);
-  out->valid_presence = d.presence.index_select(0, valid).to(device);
-  out->valid_boxes = boxes.index_select(0, valid).to(device);
-  out->box_scale = scale.to(device);
+  out->train_images = split.train[0], out->train_presence = split.train[1], out->train_boxes = split.train[2];
+  out->valid_images = split.valid[0], out->valid_presence = split.valid[1], out->valid_boxes = split.valid[2];
+  out->box_scale = split.box_scale;
   std::cerr << "detect: " << settings_.data.string() << ": " << out->train_images.size(0) << " training and " << out->valid_images.size(0)
             << " validation images of " << out->input_shape[0] << "x" << out->input_shape[1] << "x" << out->input_shape[2] << " on "
-            << device << "\n";
+            << split.device << "\n";
   data_ = std::move(out);
   return *data_;
 }
 
 double DetectTrainer::run(const TrialContext& trial, StepReporter& reporter) {
-  const json& config = trial.config;
-  nn::check_config_keys(config, kConfigKeys, "detect");
-  const int epochs = static_cast<int>(nn::config_integer(config, "epochs", 90, 1));
-  const int64_t batch_size = nn::config_integer(config, "batch_size", 16, 1);
-  const int64_t eval_batch_size = nn::config_integer(config, "eval_batch_size", 1024, 1);
-  const double bce_loss_scale = nn::config_number(config, "bce_loss_scale", 0.1, 0);
-  nn::EpochLoopSettings loop;
-  loop.epochs = epochs;
-  loop.seed = static_cast<uint64_t>(nn::config_integer(config, "seed", 0, 0));
-  loop.time_budget_s = nn::config_number(config, "time_budget_s", 0, 0);
-  loop.evaluate_before_training = true;  // step 0: the untrained network, the baseline every epoch is judged against
-
-  // The architecture is checked before the data is touched: a bad one fails in microseconds.
-  const nn::Architecture architecture =
-      nn::parse_architecture(config.contains("architecture") ? config["architecture"] : default_detect_architecture());
+  // The configuration and the architecture are checked before the data is touched.
+  const nn::TrialSetup setup(trial, detect_config_table(), default_detect_architecture());
+  const double bce_loss_scale = setup.config().number("bce_loss_scale");
   const DetectDataOnDevice& d = data();
-  const nn::ModelCost cost = nn::describe_architecture(architecture, d.input_shape, detect::kOutputs);
-
-  nn::seed_torch(loop.seed, trial.number, -1);  // the initial weights
-  torch::nn::Sequential model = nn::build_model(architecture, d.input_shape, detect::kOutputs);
-  model->to(d.train_images.device());
-  auto optimizer = nn::make_optimizer(config, model->parameters());
-  const nn::LearningRateSchedule schedule(config, epochs);
-  DetectTask task(d, model, std::move(optimizer), batch_size, eval_batch_size, bce_loss_scale, {{"parameters", cost.parameters}},
-                  nn::DataParallel(trial.group));
-  return nn::run_epoch_loop(trial, reporter, task, schedule, loop);
+  nn::TrialModel m = setup.build(d.input_shape, detect::kOutputs, d.train_images.device());
+  DetectTask task(d, m.model, std::move(m.optimizer), setup.batch_size(), setup.eval_batch_size(), bce_loss_scale,
+                  {{"parameters", m.cost.parameters}}, nn::DataParallel(trial.group));
+  return nn::run_epoch_loop(trial, reporter, task, m.schedule, setup.loop());
 }
 
 }  // namespace hpsearch

@@ -16,11 +16,9 @@
 // `valid_fraction` of the samples, drawn with `split_seed`, are the validation set of every trial.
 // `deterministic` asks cuDNN for deterministic algorithms (otherwise its autotuner is on).
 //
-// Configuration keys (the seed's DETECTOR_HP names): optimizer_params, scheduler_params (and
-// optimizer, scheduler: trainers/torch/nn/optimization.hpp; default Adam and StepLR), batch_size (16),
-// eval_batch_size (1024), epochs (90), early_stopping (the worker's patience rule), bce_loss_scale
-// (0.1), architecture (trainers/core/architecture.hpp; default: the seed's best detector), seed (0),
-// time_budget_s (0: none).
+// Configuration keys (the seed's DETECTOR_HP names): detect_config_table(), the keys of every
+// LibTorch trainer (trainers/torch/nn/trial_setup.hpp; epochs 90, batch_size 16, eval_batch_size
+// 1024, default architecture: the seed's best detector) and bce_loss_scale (0.1).
 //
 // Reports step 0 (the untrained network: validation metrics only), then per epoch: train_loss
 // (mean over the epoch's training batches), valid_loss,
@@ -33,6 +31,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/settings.hpp"
 #include "trainers/core/ball_settings.hpp"
 #include "trainers/core/trainer.hpp"
 
@@ -40,6 +39,11 @@ namespace hpsearch {
 
 // The seed's best detector (DETECTOR_HP["architecture"]) as an `architecture` object.
 nlohmann::json default_detect_architecture();
+
+// The declarations of the trainer's settings (the space file's "trainer" object) and of the keys
+// of a trial's configuration it reads: what it accepts and the README's tables of them.
+const settings::Table& detect_settings_table();
+const settings::Table& detect_config_table();
 
 struct DetectDataOnDevice;  // defined in the .cpp: keeps LibTorch types out of this header
 

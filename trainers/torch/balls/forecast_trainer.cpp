@@ -5,15 +5,13 @@
 
 #include <torch/torch.h>
 
+#include "core/errors.hpp"
 #include "trainers/torch/data/balls.hpp"
 #include "trainers/torch/balls/ball_common.hpp"
 #include "trainers/core/architecture.hpp"
-#include "trainers/torch/nn/compute_device.hpp"
-#include "trainers/torch/nn/config_reading.hpp"
 #include "trainers/torch/nn/data_parallel.hpp"
 #include "trainers/torch/nn/epoch_loop.hpp"
-#include "trainers/torch/nn/model_builder.hpp"
-#include "trainers/torch/nn/optimization.hpp"
+#include "trainers/torch/nn/trial_setup.hpp"
 
 namespace hpsearch {
 
@@ -38,9 +36,6 @@ json default_forecast_architecture() {
 }
 
 namespace {
-
-const std::set<std::string> kConfigKeys = {"optimizer", "optimizer_params", "scheduler",    "scheduler_params", "batch_size", "eval_batch_size",
-                                           "epochs",    "early_stopping",   "architecture", "seed",             "time_budget_s"};
 
 class ForecastTask : public nn::ModelTask {
  public:
@@ -102,8 +97,18 @@ class ForecastTask : public nn::ModelTask {
 
 }  // namespace
 
+const settings::Table& forecast_settings_table() {
+  static const settings::Table table = balls::ball_trainer_table("forecast");
+  return table;
+}
+
+const settings::Table& forecast_config_table() {
+  static const settings::Table table = nn::config_table("forecast", {90, 16, 1024, "the seed's best forecaster (tanh, dropout 0.45, 512-256-128-128)"});
+  return table;
+}
+
 ForecastTrainer::ForecastTrainer(const json& settings, const std::string& file)
-    : settings_(balls::read_ball_trainer_settings(settings, file, "balls-seq")) {}
+    : settings_(balls::read_ball_trainer_settings(settings, file, forecast_settings_table(), "balls-seq")) {}
 
 ForecastTrainer::~ForecastTrainer() = default;
 
@@ -116,56 +121,35 @@ const ForecastDataOnDevice& ForecastTrainer::data() {
     const int64_t bad = counts.ne(3).nonzero().index({0, 0}).item<int64_t>();
     char name[32];
     std::snprintf(name, sizeof name, "p_%05lld.npy", static_cast<long long>(bad));
-    throw std::runtime_error(settings_.data.string() + "/" + name + ": " + std::to_string(counts[bad].item<int64_t>()) +
-                             " present balls; the forecast trainer needs exactly 3 per sequence");
+    throw UserError(settings_.data.string() + "/" + name + ": " + std::to_string(counts[bad].item<int64_t>()) +
+                    " present balls; the forecast trainer needs exactly 3 per sequence");
   }
   // The rows of the 3 present colours, in colour order, gathered from every frame.
   const torch::Tensor rows = std::get<0>(std::get<1>(d.presence.topk(3, 1)).sort(1));  // {N, 3}
-  const torch::Tensor scale = torch::tensor(std::vector<float>(data::kBoxScale.begin(), data::kBoxScale.end())).view({1, 1, 1, 4});
+  const torch::Tensor scale = balls::box_scale().view({1, 1, 1, 4});
   const torch::Tensor present = d.boxes.gather(2, rows.view({n, 1, 3, 1}).expand({n, 20, 3, 4})) / scale;  // {N, 20, 3, 4}
   const torch::Tensor inputs = torch::cat({d.presence, present.narrow(1, 0, kInputFrames).reshape({n, kInputFrames * 12})}, 1);
   const torch::Tensor targets = present.select(1, kInputFrames).reshape({n, kOutputs});
 
-  const torch::Device device = nn::compute_device();
-  nn::configure_backends(settings_.deterministic);
-  const auto [train, valid] = balls::split_indices(n, settings_.valid_fraction, settings_.split_seed);
+  const balls::DeviceSplit split = balls::split_to_device(settings_, {inputs, targets});
   auto out = std::make_unique<ForecastDataOnDevice>();
-  out->train_inputs = inputs.index_select(0, train).to(device);
-  out->train_targets = targets.index_select(0, train).to(device);
-  out->valid_inputs = inputs.index_select(0, valid).to(device);
-  out->valid_targets = targets.index_select(0, valid).to(device);
-  out->box_scale = scale.view({1, 1, 4}).to(device);
+  out->train_inputs = split.train[0], out->train_targets = split.train[1];
+  out->valid_inputs = split.valid[0], out->valid_targets = split.valid[1];
+  out->box_scale = split.box_scale;
   std::cerr << "forecast: " << settings_.data.string() << ": " << out->train_inputs.size(0) << " training and " << out->valid_inputs.size(0)
-            << " validation sequences on " << device << "\n";
+            << " validation sequences on " << split.device << "\n";
   data_ = std::move(out);
   return *data_;
 }
 
 double ForecastTrainer::run(const TrialContext& trial, StepReporter& reporter) {
-  const json& config = trial.config;
-  nn::check_config_keys(config, kConfigKeys, "forecast");
-  const int epochs = static_cast<int>(nn::config_integer(config, "epochs", 90, 1));
-  const int64_t batch_size = nn::config_integer(config, "batch_size", 16, 1);
-  const int64_t eval_batch_size = nn::config_integer(config, "eval_batch_size", 1024, 1);
-  nn::EpochLoopSettings loop;
-  loop.epochs = epochs;
-  loop.seed = static_cast<uint64_t>(nn::config_integer(config, "seed", 0, 0));
-  loop.time_budget_s = nn::config_number(config, "time_budget_s", 0, 0);
-  loop.evaluate_before_training = true;  // step 0: the untrained network, the baseline every epoch is judged against
-
-  const nn::Architecture architecture =
-      nn::parse_architecture(config.contains("architecture") ? config["architecture"] : default_forecast_architecture());
+  // The configuration and the architecture are checked before the data is touched.
+  const nn::TrialSetup setup(trial, forecast_config_table(), default_forecast_architecture());
   const ForecastDataOnDevice& d = data();
-  const nn::ModelCost cost = nn::describe_architecture(architecture, {kInputs}, kOutputs);
-
-  nn::seed_torch(loop.seed, trial.number, -1);
-  torch::nn::Sequential model = nn::build_model(architecture, {kInputs}, kOutputs);
-  model->to(d.train_inputs.device());
-  auto optimizer = nn::make_optimizer(config, model->parameters());
-  const nn::LearningRateSchedule schedule(config, epochs);
-  ForecastTask task(d, model, std::move(optimizer), batch_size, eval_batch_size, {{"parameters", cost.parameters}},
+  nn::TrialModel m = setup.build({kInputs}, kOutputs, d.train_inputs.device());
+  ForecastTask task(d, m.model, std::move(m.optimizer), setup.batch_size(), setup.eval_batch_size(), {{"parameters", m.cost.parameters}},
                     nn::DataParallel(trial.group));
-  return nn::run_epoch_loop(trial, reporter, task, schedule, loop);
+  return nn::run_epoch_loop(trial, reporter, task, m.schedule, setup.loop());
 }
 
 }  // namespace hpsearch

@@ -13,10 +13,9 @@
 // `valid_fraction` (0.1), `split_seed` (0). The data is read once per trainer object and kept on
 // the compute device, already in the network's input form.
 //
-// Configuration keys (the seed's SEQ_PRED_HP names): optimizer_params, scheduler_params (and
-// optimizer, scheduler), batch_size (16), eval_batch_size (1024), epochs (90), early_stopping,
-// architecture (default: the seed's best forecaster: tanh, dropout 0.45, 512-256-128-128), seed,
-// time_budget_s.
+// Configuration keys (the seed's SEQ_PRED_HP names): forecast_config_table(), the keys of every
+// LibTorch trainer (trainers/torch/nn/trial_setup.hpp) with detect's defaults; default architecture:
+// the seed's best forecaster (tanh, dropout 0.45, 512-256-128-128).
 //
 // Reports step 0 (the untrained network), then per epoch: train_loss, valid_loss, centre_error_px (mean distance in pixels between the
 // predicted and true centres of the 3 balls at frame 19, over the validation set), parameters.
@@ -25,6 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/settings.hpp"
 #include "trainers/core/ball_settings.hpp"
 #include "trainers/core/trainer.hpp"
 
@@ -32,6 +32,10 @@ namespace hpsearch {
 
 // The seed's best forecaster (SEQ_PRED_HP["architecture"]) as an `architecture` object.
 nlohmann::json default_forecast_architecture();
+
+// The declarations of the trainer's settings and of its configuration keys (as detect's).
+const settings::Table& forecast_settings_table();
+const settings::Table& forecast_config_table();
 
 struct ForecastDataOnDevice;
 

@@ -4,7 +4,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <set>
 
 #include <torch/torch.h>
 
@@ -13,12 +12,9 @@
 #include "trainers/torch/data/classification.hpp"
 #include "trainers/core/architecture.hpp"
 #include "trainers/torch/nn/compute_device.hpp"
-#include "trainers/torch/nn/config_reading.hpp"
 #include "trainers/torch/nn/data_parallel.hpp"
 #include "trainers/torch/nn/epoch_loop.hpp"
-#include "trainers/torch/nn/model_builder.hpp"
-#include "trainers/torch/nn/optimization.hpp"
-#include "trainers/core/settings.hpp"
+#include "trainers/torch/nn/trial_setup.hpp"
 
 namespace hpsearch {
 
@@ -43,38 +39,26 @@ json default_classify_architecture() {
 
 namespace {
 
-std::optional<long long> positive_integer_setting(const TrainerSettings& s, const char* key) {
-  if (!s.has(key)) return std::nullopt;
-  const double v = s.number(key, 0, 1);
-  if (v != std::floor(v)) s.fail(key, "must be an integer, got " + s.raw(key).dump());
-  return static_cast<long long>(v);
-}
-
-// Configuration keys read here or by the code they are handed to; anything else is a typo.
-const std::set<std::string> kConfigKeys = {"epochs",    "batch_size",   "eval_batch_size", "optimizer",  "optimizer_params",
-                                           "scheduler", "scheduler_params", "architecture", "augmentation", "normalize",
-                                           "time_budget_s", "max_params", "seed",          "early_stopping"};
-
 struct Augmentation {
   int64_t crop_padding = 0;
   bool flip = false;
 };
 
-Augmentation read_augmentation(const json& config) {
+const settings::Table& augmentation_table() {
+  static const settings::Table table{"classify augmentation",
+                                     {settings::null_is_default(settings::integer(
+                                          "random_crop_padding", 0, "zero padding before a random crop back to the image's size (0: no crop)", 0)),
+                                      settings::null_is_default(settings::boolean("horizontal_flip", false, "random horizontal flips"))},
+                                     {}};
+  return table;
+}
+
+Augmentation read_augmentation(const settings::Reader& config) {
   Augmentation a;
-  if (!config.contains("augmentation") || config["augmentation"].is_null()) return a;
-  const json& aug = config["augmentation"];
-  if (!aug.is_object()) throw std::invalid_argument("augmentation: must be an object {\"random_crop_padding\": P, \"horizontal_flip\": B}, got " + aug.dump());
-  for (auto it = aug.begin(); it != aug.end(); ++it) {
-    if (it.key() != "random_crop_padding" && it.key() != "horizontal_flip") {
-      throw std::invalid_argument("augmentation." + it.key() + ": unknown key; use random_crop_padding, horizontal_flip");
-    }
-  }
-  a.crop_padding = nn::config_integer(aug, "random_crop_padding", 0, 0);
-  if (aug.contains("horizontal_flip")) {
-    if (!aug["horizontal_flip"].is_boolean()) throw std::invalid_argument("augmentation.horizontal_flip: must be true or false, got " + aug["horizontal_flip"].dump());
-    a.flip = aug["horizontal_flip"].get<bool>();
-  }
+  if (!config.has("augmentation")) return a;
+  const settings::Reader aug(config.value("augmentation"), augmentation_table(), "", "augmentation");
+  a.crop_padding = aug.integer("random_crop_padding");
+  a.flip = aug.boolean("horizontal_flip");
   return a;
 }
 
@@ -218,25 +202,47 @@ class ClassifyTask : public nn::ModelTask {
 
 }  // namespace
 
+const settings::Table& classify_settings_table() {
+  namespace t = settings;
+  static const settings::Table table{
+      "classify trainer",
+      {t::required(t::string("data", nullptr,
+                             "a folder of CIFAR-10 binary batches or of MNIST/Fashion-MNIST IDX files (e.g. /usr/share/datasets/fashion-mnist), "
+                             "recognised from its files and checked before the search starts (exit 2 naming `trainer.data`)")),
+       t::integer("max_params", nullptr,
+                  "a configuration whose network has more parameters never trains: the trial FAILs with `infeasible: the model has N "
+                  "parameters, more than max_params = M`, and TPE avoids that region (a configuration key `max_params` overrides it)",
+                  1),
+       t::integer("train_subset", nullptr, "keep the first N training images (quick runs, tests; none: all)", 1),
+       t::integer("test_subset", nullptr, "keep the first N test images (none: all)", 1),
+       t::boolean("deterministic", false, "cuDNN deterministic algorithms (otherwise its autotuner is on)")},
+      {"type"}};
+  return table;
+}
+
+const settings::Table& classify_config_table() {
+  namespace t = settings;
+  static const settings::Table table = nn::config_table(
+      "classify", {10, 64, 1000, "seed 003's network (conv 32/64/64 5x5 padding 2 + ReLU with 2x2 max pooling after each, fc 1000, fc to the classes)"},
+      {t::object("augmentation", "`random_crop_padding` (0: zero padding, then a random crop back to size) and `horizontal_flip` (false), on the device"),
+       t::boolean("normalize", true, "per-channel mean and standard deviation of the training set (false: /255)"),
+       t::integer("max_params", nullptr, "overrides the trainer's `max_params`", 1)});
+  return table;
+}
+
 ClassifyTrainer::ClassifyTrainer(const json& settings, const std::string& file) : file_(file) {
-  TrainerSettings s(settings, file);
-  s.allow_only({"data", "deterministic", "max_params", "train_subset", "test_subset"});
-  if (!s.has("data")) {
-    s.fail("data", "is required: a folder of CIFAR-10 binary batches or MNIST/Fashion-MNIST IDX files (e.g. /usr/share/datasets/fashion-mnist)");
-  }
-  folder_ = s.string("data", "");
+  const settings::Reader s(settings, classify_settings_table(), file, "trainer");
+  folder_ = s.string("data");
   try {
     data::find_classification_files(folder_);
-  } catch (const std::exception& e) {
+  } catch (const UserError& e) {
     s.fail("data", e.what());
   }
-  if (s.has("deterministic")) {
-    if (!s.raw("deterministic").is_boolean()) s.fail("deterministic", "must be true or false, got " + s.raw("deterministic").dump());
-    deterministic_ = s.raw("deterministic").get<bool>();
-  }
-  max_params_ = positive_integer_setting(s, "max_params");
-  train_subset_ = positive_integer_setting(s, "train_subset");
-  test_subset_ = positive_integer_setting(s, "test_subset");
+  deterministic_ = s.boolean("deterministic");
+  auto optional = [&s](const char* key) { return s.has(key) ? std::optional<long long>(s.integer(key)) : std::nullopt; };
+  max_params_ = optional("max_params");
+  train_subset_ = optional("train_subset");
+  test_subset_ = optional("test_subset");
 }
 
 ClassifyTrainer::~ClassifyTrainer() = default;
@@ -284,52 +290,29 @@ const ClassifyDataOnDevice& ClassifyTrainer::data() {
 }
 
 double ClassifyTrainer::run(const TrialContext& trial, StepReporter& reporter) {
-  const json& config = trial.config;
-  nn::check_config_keys(config, kConfigKeys, "classify");
-  const int epochs = static_cast<int>(nn::config_integer(config, "epochs", 10, 1));
-  const int64_t batch_size = nn::config_integer(config, "batch_size", 64, 1);
-  const int64_t eval_batch_size = nn::config_integer(config, "eval_batch_size", 1000, 1);
-  const Augmentation augmentation = read_augmentation(config);
-  bool normalize = true;
-  if (config.contains("normalize")) {
-    if (!config["normalize"].is_boolean()) throw std::invalid_argument("normalize: must be true or false, got " + config["normalize"].dump());
-    normalize = config["normalize"].get<bool>();
-  }
-  nn::EpochLoopSettings loop;
-  loop.epochs = epochs;
-  loop.seed = static_cast<uint64_t>(nn::config_integer(config, "seed", 0, 0));
-  loop.evaluate_before_training = true;
-  if (config.contains("time_budget_s")) {
-    if (!config["time_budget_s"].is_number() || config["time_budget_s"].get<double>() < 0) {
-      throw std::invalid_argument("time_budget_s: must be a number of seconds >= 0 (0: no limit), got " + config["time_budget_s"].dump());
-    }
-    loop.time_budget_s = config["time_budget_s"].get<double>();
-  }
+  const nn::TrialSetup setup(trial, classify_config_table(), default_classify_architecture());
+  const Augmentation augmentation = read_augmentation(setup.config());
+  const bool normalize = setup.config().boolean("normalize");
   std::optional<long long> max_params = max_params_;
-  if (config.contains("max_params") && !config["max_params"].is_null()) max_params = nn::config_integer(config, "max_params", 0, 1);
+  if (setup.config().has("max_params")) max_params = setup.config().integer("max_params");
 
-  // The architecture is checked and its size judged before any model is built: an infeasible
-  // configuration costs no training time (the data, loaded once per worker, gives the shapes).
-  const json architecture_json = config.contains("architecture") ? config["architecture"] : default_classify_architecture();
-  const nn::Architecture architecture = nn::parse_architecture(architecture_json);
+  // The architecture is checked (above) and its size judged before any model is built: an
+  // infeasible configuration costs no training time (the data, loaded once per worker, gives the shapes).
   const ClassifyDataOnDevice& d = data();
   const auto classes = static_cast<int64_t>(d.class_names.size());
-  const nn::ModelCost cost = nn::describe_architecture(architecture, d.input_shape, classes);
+  nn::ModelCost cost = setup.cost(d.input_shape, classes);
   if (max_params && cost.parameters > *max_params) {
     throw Error("infeasible: the model has " + std::to_string(cost.parameters) + " parameters, more than max_params = " +
                 std::to_string(*max_params));
   }
 
-  nn::seed_torch(loop.seed, trial.number, -1);  // the initial weights
-  torch::nn::Sequential model = nn::build_model(architecture, d.input_shape, classes);
-  model->to(d.train_images.device());
-  auto optimizer = nn::make_optimizer(config, model->parameters());
-  const nn::LearningRateSchedule schedule(config, epochs);
-  const json constant = {{"parameters", cost.parameters}, {"operations", cost.multiplications + cost.additions + cost.maximums}};
-  ClassifyTask task(d, model, std::move(optimizer), batch_size, eval_batch_size, augmentation, normalize, constant,
+  nn::TrialModel m = setup.build(d.input_shape, classes, d.train_images.device(), std::move(cost));
+  torch::nn::Sequential model = m.model;
+  const json constant = {{"parameters", m.cost.parameters}, {"operations", m.cost.multiplications + m.cost.additions + m.cost.maximums}};
+  ClassifyTask task(d, model, std::move(m.optimizer), setup.batch_size(), setup.eval_batch_size(), augmentation, normalize, constant,
                     nn::DataParallel(trial.group));
 
-  const double best = nn::run_epoch_loop(trial, reporter, task, schedule, loop);
+  const double best = nn::run_epoch_loop(trial, reporter, task, m.schedule, setup.loop());
 
   // The per-class results of the final model. A resumed trial whose epochs were all done before
   // evaluates it once here, since the loop ran none.
@@ -339,7 +322,7 @@ double ClassifyTrainer::run(const TrialContext& trial, StepReporter& reporter) {
     task.evaluate();
   }
   json out = {{"class_names", d.class_names}, {"per_class_accuracy", task.per_class_accuracy()}, {"confusion_matrix", task.confusion()},
-              {"rows", "true class"}, {"columns", "predicted class"}, {"parameters", cost.parameters}};
+              {"rows", "true class"}, {"columns", "predicted class"}, {"parameters", m.cost.parameters}};
   if (nn::DataParallel(trial.group).rank() == 0) {  // one writer per trial folder
     std::filesystem::create_directories(trial.trial_dir);
     std::ofstream(trial.trial_dir / "classification.json") << out.dump(1) << "\n";

@@ -13,12 +13,11 @@
 // `train_subset` / `test_subset` keep the first N images of each set (quick runs, tests);
 // `deterministic` asks cuDNN for deterministic algorithms.
 //
-// Configuration keys (detect's names where they mean the same):
-//   epochs (10), batch_size (64), eval_batch_size (1000), optimizer, optimizer_params, scheduler,
-//   scheduler_params (trainers/torch/nn/optimization.hpp), architecture (default: seed 003's network),
-//   augmentation {"random_crop_padding": 0, "horizontal_flip": false}, normalize (true: per-channel
-//   mean and standard deviation of the training set), time_budget_s (0: none), max_params, seed (0),
-//   early_stopping (the worker's patience rule).
+// Configuration keys (detect's names where they mean the same): classify_config_table(), the keys
+// of every LibTorch trainer (trainers/torch/nn/trial_setup.hpp; epochs 10, batch_size 64,
+// eval_batch_size 1000, default architecture: seed 003's network) and augmentation
+// {"random_crop_padding": 0, "horizontal_flip": false}, normalize (true: per-channel mean and
+// standard deviation of the training set), max_params.
 //
 // Reports step 0 (the untrained network) and one step per epoch: train_loss, train_accuracy (the
 // training set without augmentation, in evaluation mode), test_loss, test_accuracy, running_loss
@@ -39,6 +38,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/settings.hpp"
 #include "trainers/core/trainer.hpp"
 
 namespace hpsearch {
@@ -46,6 +46,11 @@ namespace hpsearch {
 // The seed-003 network (conv 32/64/64 5x5 pad 2 + ReLU, 2x2 max pooling after each, fc 1000, fc
 // to the classes) as an `architecture` object.
 nlohmann::json default_classify_architecture();
+
+// The declarations of the trainer's settings (the space file's "trainer" object) and of the keys
+// of a trial's configuration it reads: what it accepts and the README's tables of them.
+const settings::Table& classify_settings_table();
+const settings::Table& classify_config_table();
 
 struct ClassifyDataOnDevice;  // defined in the .cpp: keeps LibTorch types out of this header
 

@@ -25,7 +25,7 @@ struct BallSequences {
   torch::Tensor boxes;     // float32 {N, 20, 9, 4} in pixels
 };
 
-// Throw std::runtime_error naming the folder or file and, for a missing or empty folder, the
+// Throw UserError naming the folder or file and, for a missing or empty folder, the
 // command that makes one (hpsearch make-data balls|balls-seq --out DIR).
 BallImages load_ball_images(const std::filesystem::path& folder);
 BallSequences load_ball_sequences(const std::filesystem::path& folder);

@@ -1,8 +1,9 @@
 #include "trainers/torch/data/cifar.hpp"
 
 #include <fstream>
-#include <stdexcept>
 #include <string>
+
+#include "core/errors.hpp"
 
 namespace hpsearch::data {
 
@@ -13,9 +14,9 @@ LabelledImages read_cifar10(const std::vector<std::filesystem::path>& files) {
   for (const auto& file : files) {
     std::error_code ec;
     const auto bytes = std::filesystem::file_size(file, ec);
-    if (ec) throw std::runtime_error(file.string() + ": cannot read: " + ec.message());
+    if (ec) throw UserError(file.string() + ": cannot read: " + ec.message());
     if (bytes == 0 || bytes % kCifarRecordBytes != 0) {
-      throw std::runtime_error(file.string() + ": " + std::to_string(bytes) + " bytes is not a whole number of CIFAR-10 records (" +
+      throw UserError(file.string() + ": " + std::to_string(bytes) + " bytes is not a whole number of CIFAR-10 records (" +
                                std::to_string(kCifarRecordBytes) + " bytes each: 1 label byte + 3,072 pixel bytes)");
     }
     counts.push_back(static_cast<int64_t>(bytes) / kCifarRecordBytes);
@@ -30,11 +31,11 @@ LabelledImages read_cifar10(const std::vector<std::filesystem::path>& files) {
   for (std::size_t i = 0; i < files.size(); ++i) {
     std::ifstream in(files[i], std::ios::binary);
     buffer.resize(static_cast<std::size_t>(counts[i] * kCifarRecordBytes));
-    if (!in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()))) throw std::runtime_error(files[i].string() + ": cannot read");
+    if (!in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()))) throw UserError(files[i].string() + ": cannot read");
     for (int64_t r = 0; r < counts[i]; ++r, ++row) {
       const auto* record = reinterpret_cast<const uint8_t*>(buffer.data()) + r * kCifarRecordBytes;
       if (record[0] > 9) {
-        throw std::runtime_error(files[i].string() + ": record " + std::to_string(r) + " has label " + std::to_string(record[0]) +
+        throw UserError(files[i].string() + ": record " + std::to_string(r) + " has label " + std::to_string(record[0]) +
                                  " (CIFAR-10 labels are 0-9; CIFAR-100's two-label format is not read)");
       }
       labels[row] = record[0];

@@ -17,7 +17,7 @@ struct LabelledImages {
   torch::Tensor labels;  // int64 {N}
 };
 
-// The records of `files`, in order, on the CPU. Throws std::runtime_error naming the file when it
+// The records of `files`, in order, on the CPU. Throws UserError naming the file when it
 // is missing, empty, not a whole number of records, or holds a label above 9.
 LabelledImages read_cifar10(const std::vector<std::filesystem::path>& files);
 

@@ -4,8 +4,8 @@
 #include <fstream>
 #include <map>
 #include <optional>
-#include <stdexcept>
 
+#include "core/errors.hpp"
 #include "trainers/torch/data/idx.hpp"
 
 namespace hpsearch::data {
@@ -21,10 +21,10 @@ const std::vector<std::string> kFashionClasses = {"T-shirt/top", "Trouser", "Pul
 LabelledImages read_idx_pair(const fs::path& images_file, const fs::path& labels_file) {
   torch::Tensor images = read_idx(images_file);
   torch::Tensor labels = read_idx(labels_file);
-  if (images.dim() != 3) throw std::runtime_error(images_file.string() + ": expected images {N, H, W}, got " + std::to_string(images.dim()) + " dimensions");
-  if (labels.dim() != 1) throw std::runtime_error(labels_file.string() + ": expected labels {N}, got " + std::to_string(labels.dim()) + " dimensions");
+  if (images.dim() != 3) throw UserError(images_file.string() + ": expected images {N, H, W}, got " + std::to_string(images.dim()) + " dimensions");
+  if (labels.dim() != 1) throw UserError(labels_file.string() + ": expected labels {N}, got " + std::to_string(labels.dim()) + " dimensions");
   if (images.size(0) != labels.size(0)) {
-    throw std::runtime_error(labels_file.string() + ": " + std::to_string(labels.size(0)) + " labels for " + std::to_string(images.size(0)) +
+    throw UserError(labels_file.string() + ": " + std::to_string(labels.size(0)) + " labels for " + std::to_string(images.size(0)) +
                              " images in " + images_file.string());
   }
   return {images.unsqueeze(1).contiguous(), labels.to(torch::kInt64)};
@@ -54,7 +54,7 @@ ClassificationData load_classification_data(const fs::path& folder) {
     d.train = read_idx_pair(files.train[0], files.train[1]);
     d.test = read_idx_pair(files.test[0], files.test[1]);
     if (d.train.images.sizes().slice(1) != d.test.images.sizes().slice(1)) {
-      throw std::runtime_error(files.test[0].string() + ": images of another size than the training images in " + files.train[0].string());
+      throw UserError(files.test[0].string() + ": images of another size than the training images in " + files.train[0].string());
     }
     // MNIST and Fashion-MNIST share the file names; only the folder tells them apart, and the
     // names only label the per-class results.

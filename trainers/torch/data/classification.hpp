@@ -16,7 +16,7 @@ struct ClassificationData {
   LabelledImages train, test;            // uint8 {N, C, H, W} images, int64 {N} labels, on the CPU
 };
 
-// Reads the files found by find_classification_files. Throws std::runtime_error naming the file
+// Reads the files found by find_classification_files. Throws UserError naming the file
 // at fault (a reader's error, or image and label counts that differ).
 ClassificationData load_classification_data(const std::filesystem::path& folder);
 

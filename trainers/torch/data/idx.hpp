@@ -10,7 +10,7 @@
 
 namespace hpsearch::data {
 
-// The file's values as a uint8 tensor of the header's sizes, on the CPU. Throws std::runtime_error
+// The file's values as a uint8 tensor of the header's sizes, on the CPU. Throws UserError
 // naming the file when it is missing, is not an IDX file of bytes, or is shorter or longer than
 // its header says.
 torch::Tensor read_idx(const std::filesystem::path& file);

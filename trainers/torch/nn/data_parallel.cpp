@@ -1,8 +1,8 @@
 #include "trainers/torch/nn/data_parallel.hpp"
 
 #include <mutex>
-#include <stdexcept>
 
+#include "core/errors.hpp"
 #include "trainers/torch/nn/compute_device.hpp"
 
 namespace hpsearch::nn {
@@ -44,7 +44,7 @@ class GradientBuckets {
   void on_gradient(std::size_t slot, const torch::Tensor& gradient) {
     std::lock_guard<std::mutex> lock(mutex_);
     Slot& s = slots_[slot];
-    if (s.ready) throw std::logic_error("data parallel: backward() ran twice before average_gradients()");
+    if (s.ready) throw Error("data parallel: backward() ran twice before average_gradients()");
     Bucket& bucket = buckets_[s.bucket];
     if (bucket.flat.device() != gradient.device()) bucket.flat = bucket.flat.to(gradient.device());
     view_of(s).copy_(gradient.reshape(s.parameter.sizes()));
@@ -187,7 +187,7 @@ void DataParallel::attach(torch::nn::Module& module, int64_t bucket_bytes) {
 
 void DataParallel::average_gradients() {
   if (alone()) return;
-  if (!buckets_) throw std::logic_error("data parallel: average_gradients() before attach(model)");
+  if (!buckets_) throw Error("data parallel: average_gradients() before attach(model)");
   buckets_->finish();
 }
 

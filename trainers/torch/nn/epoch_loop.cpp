@@ -3,8 +3,8 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <stdexcept>
 
+#include "core/errors.hpp"
 #include "trainers/torch/nn/compute_device.hpp"
 #include "trainers/torch/nn/data_parallel.hpp"
 
@@ -61,7 +61,7 @@ bool load_checkpoint(const fs::path& file, EpochTask& task, const json& config, 
   archive.read("state", meta_text);
   const json meta = json::parse(meta_text.toStringRef());
   if (meta.at("config") != config) {
-    throw std::runtime_error(file.string() + " is the checkpoint of another configuration; remove it or use another trial folder");
+    throw UserError(file.string() + " is the checkpoint of another configuration; remove it or use another trial folder");
   }
   archive.read("model", model_archive);
   archive.read("optimizer", optimizer_archive);
@@ -78,7 +78,7 @@ bool load_checkpoint(const fs::path& file, EpochTask& task, const json& config, 
 
 double objective_of(const json& metrics, const std::string& name, int step) {
   if (!metrics.contains(name) || !metrics[name].is_number()) {
-    throw std::runtime_error("the trainer reported no metric '" + name + "' at step " + std::to_string(step) +
+    throw UserError("the trainer reported no metric '" + name + "' at step " + std::to_string(step) +
                              " (set the space's objective.metric to one it reports: " + metrics.dump() + ")");
   }
   return metrics[name].get<double>();
@@ -123,7 +123,7 @@ double run_epoch_loop(const TrialContext& trial, StepReporter& reporter, EpochTa
     const double value = objective_of(metrics, trial.objective_metric, step);
     if (!std::isfinite(value)) {
       if (leader) reporter.report(step, metrics);  // recorded, so that the failed step shows in the database
-      throw std::runtime_error("the objective '" + trial.objective_metric + "' is " + (std::isnan(value) ? "NaN" : "infinite") +
+      throw Error("the objective '" + trial.objective_metric + "' is " + (std::isnan(value) ? "NaN" : "infinite") +
                                " at step " + std::to_string(step));
     }
     if (improves(value, state.best)) {
@@ -177,7 +177,7 @@ double run_epoch_loop(const TrialContext& trial, StepReporter& reporter, EpochTa
     if (leader) save_checkpoint(checkpoint, task, trial.config, state);
     if (!go_on) break;
   }
-  if (std::isnan(state.best)) throw std::runtime_error("no epoch ran (epochs = " + std::to_string(settings.epochs) + ")");
+  if (std::isnan(state.best)) throw Error("no epoch ran (epochs = " + std::to_string(settings.epochs) + ")");
   return state.best;
 }
 

@@ -77,8 +77,9 @@ struct EpochLoopSettings {
 void seed_torch(uint64_t seed, int trial, int epoch);
 
 // Runs the epochs, resuming from the trial folder's checkpoint if there is one. Returns the best
-// objective value over the epochs (the one best.pt holds). Throws std::runtime_error when the
-// objective is missing from the metrics or not finite.
+// objective value over the epochs (the one best.pt holds). Throws UserError when the
+// objective is missing from the metrics (the space names a metric the trainer does not report), Error
+// when it is not finite.
 double run_epoch_loop(const TrialContext& trial, StepReporter& reporter, EpochTask& task, const LearningRateSchedule& schedule,
                       const EpochLoopSettings& settings);
 

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "core/errors.hpp"
+
 namespace hpsearch::nn {
 
 namespace {
@@ -23,7 +25,7 @@ void push_activation(torch::nn::Sequential& model, const std::string& activation
   else if (activation == "sigmoid") model->push_back(torch::nn::Sigmoid());
   else if (activation == "elu") model->push_back(torch::nn::ELU());
   else if (activation == "gelu") model->push_back(torch::nn::GELU());
-  else throw std::invalid_argument("architecture.act_fn: unknown activation '" + activation + "'");
+  else throw ConfigError("architecture.act_fn: unknown activation '" + activation + "'");
 }
 
 }  // namespace
@@ -76,7 +78,7 @@ torch::nn::Sequential build_model(const Architecture& architecture, const std::v
   std::size_t row = 0;  // index into cost.layers, kept in step with the layers pushed
   auto advance_to = [&](const std::string& prefix) {
     while (row < cost.layers.size() && cost.layers[row].name.rfind(prefix, 0) != 0) ++row;
-    if (row == cost.layers.size()) throw std::logic_error("build_model: no cost row for " + prefix);
+    if (row == cost.layers.size()) throw Error("build_model: no cost row for " + prefix);
     shape = cost.layers[row].input_shape;
     return cost.layers[row++].output_shape;
   };

@@ -2,8 +2,9 @@
 
 #include <cmath>
 #include <set>
-#include <stdexcept>
 #include <string>
+
+#include "core/errors.hpp"
 
 namespace hpsearch::nn {
 
@@ -11,7 +12,7 @@ using nlohmann::json;
 
 namespace {
 
-[[noreturn]] void fail(const std::string& path, const std::string& what) { throw std::invalid_argument(path + ": " + what); }
+[[noreturn]] void fail(const std::string& path, const std::string& what) { throw ConfigError(path + ": " + what); }
 
 // Keys of `object` (named `name` in errors) must be among `known`. The known keys are those of
 // every kind (every optimizer, every schedule), not only the chosen one's: a space may search the
@@ -77,7 +78,7 @@ void set_group_lr(torch::optim::OptimizerOptions& options, double lr) {
   } else if (auto* o = dynamic_cast<torch::optim::SGDOptions*>(&options)) {
     o->lr(lr);
   } else {
-    throw std::logic_error("LearningRateSchedule::apply: an optimizer not made by make_optimizer");
+    throw Error("LearningRateSchedule::apply: an optimizer not made by make_optimizer");
   }
 }
 

@@ -20,12 +20,12 @@
 
 namespace hpsearch::nn {
 
-// Throws std::invalid_argument naming the configuration key ("optimizer_params.lr: ...").
+// Throws ConfigError naming the configuration key ("optimizer_params.lr: ...").
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const nlohmann::json& config, std::vector<torch::Tensor> parameters);
 
 class LearningRateSchedule {
  public:
-  // `total_epochs` sizes the plateaus. Throws std::invalid_argument naming the key.
+  // `total_epochs` sizes the plateaus. Throws ConfigError naming the key.
   LearningRateSchedule(const nlohmann::json& config, int total_epochs);
   double rate(int epoch) const;  // the learning rate of epoch `epoch` (0-based)
   void apply(torch::optim::Optimizer& optimizer, int epoch) const;  // sets every param group's lr
