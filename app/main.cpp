@@ -248,15 +248,11 @@ int run_search(int argc, char** argv) {
   MPI_Comm_size(MPI_COMM_WORLD, &size);
 
   if (rank != protocol::kMasterRank) {
-    // Workers learn the study from the master; an empty text means the master refused it.
-    int length = 0;
-    MPI_Bcast(&length, 1, MPI_INT, protocol::kMasterRank, MPI_COMM_WORLD);
-    if (length == 0) return 2;
-    std::string text(static_cast<std::size_t>(length), '\0');
-    MPI_Bcast(text.data(), length, MPI_CHAR, protocol::kMasterRank, MPI_COMM_WORLD);
-    const protocol::StudyForWorkers study = protocol::decode_study(text);
-    const std::unique_ptr<WorkerGroup> group = join_worker_groups(study.gpus_per_trial);  // collective, with the master
-    if (!run_mpi_worker(study, group.get())) {
+    // 1. Workers learn the study from the master; nothing means the master refused it.
+    const std::optional<protocol::StudyForWorkers> study = protocol::receive_study();
+    if (!study) return 2;
+    const std::unique_ptr<WorkerGroup> group = join_worker_groups(study->group_size);  // collective, with the master
+    if (!run_mpi_worker(*study, group.get())) {
       // Told to leave while its trainer would not return: the trial's state is on disk already,
       // and destructors would wait for that trainer.
       MPI_Finalize();
@@ -272,19 +268,13 @@ int run_search(int argc, char** argv) {
     args = resume ? parse_resume_args(argc - 1, argv + 1) : parse_search_args(argc, argv);
     prepared = prepare_search(args, size - 1);
   } catch (...) {
-    int length = 0;
-    MPI_Bcast(&length, 1, MPI_INT, protocol::kMasterRank, MPI_COMM_WORLD);
+    protocol::broadcast_study(std::nullopt);  // 1. refused: every worker ends with exit code 2
     throw;
   }
   const StudySpec& spec = prepared.spec;
   // Workers beat several times within the limit, so that one late beat does not lose them.
   const double heartbeat_s = args.heartbeat_timeout_s > 0 ? std::min(5.0, args.heartbeat_timeout_s / 4) : 5.0;
-  const std::string text =
-      protocol::encode(protocol::StudyForWorkers{spec.trainer, spec.objective_metric, spec.file, spec.mode, heartbeat_s, spec.gpus_per_trial});
-  int length = static_cast<int>(text.size());
-  MPI_Bcast(&length, 1, MPI_INT, protocol::kMasterRank, MPI_COMM_WORLD);
-  MPI_Bcast(const_cast<char*>(text.data()), length, MPI_CHAR, protocol::kMasterRank, MPI_COMM_WORLD);
-
+  protocol::broadcast_study(protocol::StudyForWorkers{spec.trainer, spec.objective_metric, spec.file, spec.mode, heartbeat_s, spec.gpus_per_trial});
   join_worker_groups(spec.gpus_per_trial);  // collective: the workers pick their GPUs and form trial groups
   auto sampler = make_sampler(spec.sampler, spec.space, spec.file);
   std::unique_ptr<WorkerPool> pool;
