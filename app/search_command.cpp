@@ -24,7 +24,7 @@
 #include "study/study_setup.hpp"
 #include "trainers/torch/device.hpp"
 #include "trainers/torch/registry.hpp"
-#include "worker/inline_worker_pool.hpp"
+#include "worker/trial_thread.hpp"
 #include "worker/mpi_worker.hpp"
 #include "worker/worker_groups.hpp"
 
@@ -157,7 +157,7 @@ int run_search_command(int argc, char** argv) {
     StudyRequest request{args.space_file, args.db, args.study, args.resume, {}, size - 1};
     for (const auto& s : args.sets) request.overrides.push_back(split_assignment(s));
     // The trainer's settings are checked here, where the trainers are known; its data loads later, on the workers.
-    prepared = prepare_study(request, [](const StudySpec& spec) { make_trainer(spec.trainer, spec.file); });
+    prepared = prepare_study(request, [](const StudySpec& spec) { make_trainer(spec.trainer, spec.source); });
     args.study = prepared.study.name;  // a resume names the database's only study
   } catch (...) {
     protocol::broadcast_study(std::nullopt);  // 1. refused: every worker ends with exit code 2
@@ -166,19 +166,22 @@ int run_search_command(int argc, char** argv) {
   const StudySpec& spec = prepared.spec;
   // Workers beat several times within the limit, so that one late beat does not lose them.
   const double heartbeat_s = args.heartbeat_timeout_s > 0 ? std::min(5.0, args.heartbeat_timeout_s / 4) : 5.0;
-  protocol::broadcast_study(protocol::StudyForWorkers{spec.trainer, spec.objective_metric, spec.file, spec.mode, heartbeat_s, spec.gpus_per_trial});
-  join_worker_groups(spec.gpus_per_trial);  // collective: the workers pick their GPUs and form trial groups
-  auto sampler = make_sampler(spec.sampler, spec.space, spec.file);
+  // Ranks per trial group: resources.gpus_per_trial, though groups run on CPU too (0: no groups).
+  const int group_size = spec.gpus_per_trial;
+  protocol::broadcast_study(
+      protocol::StudyForWorkers{spec.trainer, spec.objective_metric, spec.source, spec.mode, heartbeat_s, group_size});
+  join_worker_groups(group_size);  // collective: the workers pick their GPUs and form trial groups
+  auto sampler = make_sampler(spec.sampler, spec.space, spec.source);
   std::unique_ptr<WorkerPool> pool;
-  InlineWorkerPool* inline_pool = nullptr;
+  TrialThread* trial_thread = nullptr;
   if (size > 1) {
-    pool = std::make_unique<MpiWorkerPool>(size, spec.gpus_per_trial);
+    pool = std::make_unique<MpiWorkerPool>(size, group_size);
   } else {
-    auto own = std::make_unique<InlineWorkerPool>(make_trainer(spec.trainer, spec.file), spec.objective_metric, spec.mode);
-    inline_pool = own.get();
+    auto own = std::make_unique<TrialThread>(make_trainer(spec.trainer, spec.source), spec.objective_metric, spec.mode);
+    trial_thread = own.get();
     pool = std::move(own);
   }
-  const auto pruner = make_pruner(spec.pruner, spec.file);
+  const auto pruner = make_pruner(spec.pruner, spec.source);
 
   const std::filesystem::path db_path(args.db);
   MasterOptions options;
@@ -234,7 +237,7 @@ int run_search_command(int argc, char** argv) {
     std::cerr << "hpsearch: " << outcome.silent_workers.size() << " lost worker(s) never answered again or are stuck in a trial; the database is complete, ending the job with MPI_Abort\n";
     MPI_Abort(MPI_COMM_WORLD, code);
   }
-  if (inline_pool && !inline_pool->wait_until_idle(std::chrono::seconds(2))) {
+  if (trial_thread && !trial_thread->wait_until_idle(std::chrono::seconds(2))) {
     MPI_Finalize();
     std::_Exit(code);  // the trainer would not return; its trial is INTERRUPTED on disk
   }

@@ -86,9 +86,9 @@ PreparedStudy prepare_study(const StudyRequest& request, const TrainerCheck& che
   // 2. Every check that needs no database: the spec, the trainer, the sampler, the groups.
   p.spec = StudySpec::from_document(document, source, space_text);
   check_trainer(p.spec);  // data loads later, on the workers
-  make_sampler(p.spec.sampler, p.spec.space, p.spec.file);
+  make_sampler(p.spec.sampler, p.spec.space, p.spec.source);
   if (const int g = p.spec.gpus_per_trial; g > 0 && request.worker_ranks % g != 0) {
-    throw UserError("--gpus-per-trial " + std::to_string(g) + " (resources.gpus_per_trial of " + p.spec.file + "): the " +
+    throw UserError("--gpus-per-trial " + std::to_string(g) + " (resources.gpus_per_trial of " + p.spec.source + "): the " +
                     std::to_string(request.worker_ranks) + " worker ranks do not form whole groups; start 1 + a multiple of " +
                     std::to_string(g) + " ranks (mpirun -np " + std::to_string(1 + g) + ", " + std::to_string(1 + 2 * g) + ", ...)");
   }

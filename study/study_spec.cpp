@@ -80,7 +80,7 @@ StudySpec StudySpec::load(const std::string& path, const std::vector<std::pair<s
 
 StudySpec StudySpec::from_document(const json& document, const std::string& where, std::string file_text) {
   StudySpec spec;
-  spec.file = where;
+  spec.source = where;
   spec.file_text = std::move(file_text);
   spec.document = document;
   for (auto it = document.begin(); it != document.end(); ++it) {

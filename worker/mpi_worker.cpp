@@ -10,7 +10,7 @@
 #include "protocol/stop_signals.hpp"
 #include "core/errors.hpp"
 #include "trainers/torch/registry.hpp"
-#include "worker/inline_worker_pool.hpp"
+#include "worker/trial_thread.hpp"
 #include "worker/trial_runner.hpp"
 
 namespace hpsearch {
@@ -41,11 +41,11 @@ bool run_mpi_worker(const protocol::StudyForWorkers& study, WorkerGroup* group) 
   // The master decides when the search stops (stop_signals.hpp); a worker dying on mpirun's
   // SIGTERM or a forwarded SIGUSR2 would lose its trial's report.
   stop_signals::ignore();
-  // The trials run on the pool's thread; this thread does every MPI call (protocol.hpp), so it
+  // The trials run on the trial thread; this thread does every MPI call (protocol.hpp), so it
   // can send heartbeats and hear a SHUTDOWN while the trainer computes.
   if (group != nullptr && group->rank != 0) return run_group_member(study, *group);
-  auto local = std::make_unique<InlineWorkerPool>(make_trainer(study.trainer, study.source), study.objective_metric, study.mode,
-                                                  group != nullptr ? group->communicator.get() : nullptr);
+  auto local = std::make_unique<TrialThread>(make_trainer(study.trainer, study.source), study.objective_metric, study.mode,
+                                             group != nullptr ? group->communicator.get() : nullptr);
   auto leave_group = [&] {
     if (group != nullptr) relay_to_group(*group, "");
   };
@@ -54,7 +54,7 @@ bool run_mpi_worker(const protocol::StudyForWorkers& study, WorkerGroup* group) 
   const auto beat = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(study.heartbeat_s));
 
   // Ends the rank's part while a trial runs; false when the trainer did not return in time, in
-  // which case the pool is left alive on purpose (destroying it would wait for that trainer) and
+  // which case the trial thread is left alive on purpose (destroying it would wait for that trainer) and
   // the caller ends the process without running destructors.
   auto abandon = [&] {
     local->shutdown();
@@ -104,7 +104,9 @@ bool run_mpi_worker(const protocol::StudyForWorkers& study, WorkerGroup* group) 
       protocol::send(protocol::kMasterRank, message->step);
       const protocol::MasterMessage answer = next_from_master();
       if (answer.kind == protocol::MasterMessage::Kind::Shutdown) return abandon();
-      if (answer.kind != protocol::MasterMessage::Kind::Decision) throw Error("worker: a TRIAL came from the master while waiting for a decision");
+      if (answer.kind != protocol::MasterMessage::Kind::Decision) {
+        throw Error("worker: a TRIAL came from the master while waiting for a decision");
+      }
       local->answer_step(0, answer.decision.continue_trial);
     } else if (message && message->kind == protocol::WorkerMessage::Kind::Result) {
       // 6. RESULT: the worker is idle again.

@@ -30,7 +30,8 @@ std::string error_of(Decode decode) {
 }  // namespace
 
 TEST(Protocol, StudyRoundTrips) {
-  const StudyForWorkers study{json{{"type", "synthetic"}, {"noise", 0.5}}, "valid_loss", "runs.db (study 'x')", ObjectiveMode::Maximize, 2.5, 4};
+  const StudyForWorkers study{json{{"type", "synthetic"}, {"noise", 0.5}}, "valid_loss", "runs.db (study 'x')", ObjectiveMode::Maximize,
+                              2.5, 4};
   const StudyForWorkers back = decode_study(encode(study));
   EXPECT_EQ(back.trainer, study.trainer);
   EXPECT_EQ(back.objective_metric, "valid_loss");

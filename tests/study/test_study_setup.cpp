@@ -18,7 +18,8 @@ namespace {
 
 class TempDir {
  public:
-  TempDir() : path_(std::filesystem::temp_directory_path() / ("hpsearch_setup_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++))) {
+  TempDir()
+      : path_(std::filesystem::temp_directory_path() / ("hpsearch_setup_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++))) {
     std::filesystem::create_directories(path_);
   }
   ~TempDir() { std::filesystem::remove_all(path_); }
@@ -120,7 +121,7 @@ TEST(StudySetup, AResumeContinuesTheStoredSpaceAndNeedsStudyWhenThereAreSeveral)
     const PreparedStudy resumed = prepare_study({"", db, "", true, {}, 0}, kAnyTrainer);
     EXPECT_EQ(resumed.study.name, "a");
     EXPECT_EQ(resumed.spec.sampler["seed"], a_seed);
-    EXPECT_EQ(resumed.spec.file, db + " (study 'a')");
+    EXPECT_EQ(resumed.spec.source, db + " (study 'a')");
   }
   { prepare_study({space, db, "b", false, {}, 0}, kAnyTrainer); }
   const std::string before = bytes_of(db);
@@ -136,7 +137,7 @@ TEST(StudySetup, ARefusedRequestWritesNothing) {
   TempDir dir;
   const std::string db = dir.file("runs.db"), space = dir.space("s.json", kSpace);
   // The trainer's check refuses: no database is created.
-  const TrainerCheck refuse = [](const StudySpec& spec) { throw FileError(spec.file, "trainer.function", "unknown"); };
+  const TrainerCheck refuse = [](const StudySpec& spec) { throw FileError(spec.source, "trainer.function", "unknown"); };
   EXPECT_EQ(refusal({space, db, "s", false, {}, 0}, refuse), space + ": trainer.function: unknown");
   EXPECT_FALSE(std::filesystem::exists(db));
   // The sampler's settings are checked before the database is opened too.

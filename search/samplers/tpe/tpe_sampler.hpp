@@ -29,7 +29,8 @@
 
 namespace hpsearch {
 
-// Every knob of the TPE sampler; the defaults are the best measured settings (bench/TPE.md).
+// Every knob of the TPE sampler; the defaults are the best measured settings (README.md, "The TPE
+// sampler": regret by bench/tpe_regret, time by bench/tpe_suggest_time).
 struct TpeSettings {
   std::uint64_t seed = 0;
   // Trials drawn from the prior before the model is used; -1 ("auto"): max(5, 2 * parameters).
