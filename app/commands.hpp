@@ -1,9 +1,21 @@
 #pragma once
-// The subcommands that run without MPI, one file each; main.cpp dispatches to them by name.
-// Each takes the arguments after the subcommand's name (argv[0] is the subcommand) and returns
-// the exit code; a user's mistake is thrown as UserError (exit 2).
+// The subcommands, one file each; main.cpp dispatches to them by name. Each takes the arguments
+// after the subcommand's name (argv[0] is the subcommand; for a search, argv[0] is the program and
+// argv[1] the space file or "resume") and returns the exit code; a user's mistake is thrown as
+// UserError (exit 2).
 
 namespace hpsearch {
+
+// The usage text of the whole command line (main.cpp), ending the messages of malformed ones.
+extern const char* const kUsage;
+
+// hpsearch SPACE.json ... | hpsearch resume runs.db ...: a search, under MPI (MPI_Init_thread done
+// by main); every rank calls it (app/search_command.cpp).
+int run_search_command(int argc, char** argv);
+
+// hpsearch summarize runs.db [--study NAME] [--top K] [--format ...]: a study's best trials and its
+// counts by state (app/summarize_command.cpp).
+int run_summarize_command(int argc, char** argv);
 
 // hpsearch make-data balls|balls-seq --out DIR --count N --seed S: writes a ball data set.
 int run_make_data_command(int argc, char** argv);

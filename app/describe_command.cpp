@@ -98,7 +98,7 @@ int run_describe_command(int argc, char** argv) {
   } else {
     for (const auto& p : spec.space.parameters()) {
       if (p.name == "architecture" || p.name.rfind("architecture.", 0) == 0 || p.name.rfind("architecture[", 0) == 0) {
-        throw FileError(spec.file, "params." + p.name,
+        throw FileError(spec.source, "params." + p.name,
                         "is searched, so the space has no single network: pass --params P.json with a resolved configuration "
                         "(e.g. a trial's \"params\" from hpsearch summarize --format json)");
       }
@@ -106,12 +106,12 @@ int run_describe_command(int argc, char** argv) {
     const json& params = spec.document.at("params");
     if (params.contains("architecture")) {
       architecture = params["architecture"];
-      source = spec.file + " (params.architecture)";
+      source = spec.source + " (params.architecture)";
     }
   }
   if (architecture.is_null()) {
     if (trainer != "classify") {
-      throw UserError((params_file.empty() ? spec.file : params_file) + ": no \"architecture\" to describe (the " + trainer +
+      throw UserError((params_file.empty() ? spec.source : params_file) + ": no \"architecture\" to describe (the " + trainer +
                       " trainer has no default network)");
     }
     architecture = default_classify_architecture();
@@ -121,7 +121,7 @@ int run_describe_command(int argc, char** argv) {
   try {
     parsed = nn::parse_architecture(architecture);
   } catch (const ConfigError& e) {
-    throw FileError(params_file.empty() ? spec.file : params_file, "", e.what());
+    throw FileError(params_file.empty() ? spec.source : params_file, "", e.what());
   }
 
   // The input and output sizes.
@@ -132,7 +132,7 @@ int run_describe_command(int argc, char** argv) {
       if (input.empty()) input = shape.input;
       if (outputs <= 0) outputs = shape.classes;
     } catch (const UserError& e) {
-      throw FileError(spec.file, "trainer.data", std::string(e.what()) + " (or give --input CxHxW and --outputs N)");
+      throw FileError(spec.source, "trainer.data", std::string(e.what()) + " (or give --input CxHxW and --outputs N)");
     }
   }
   if (input.empty()) throw UserError("describe needs the input's shape: --input CxHxW (the " + trainer + " trainer has no data folder to read it from)");
@@ -142,7 +142,7 @@ int run_describe_command(int argc, char** argv) {
   try {
     cost = nn::describe_architecture(parsed, input, outputs);
   } catch (const ConfigError& e) {
-    throw FileError(params_file.empty() ? spec.file : params_file, "architecture", e.what());
+    throw FileError(params_file.empty() ? spec.source : params_file, "architecture", e.what());
   }
 
   if (format == "json") {

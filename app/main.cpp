@@ -1,40 +1,29 @@
-// The hpsearch command line. Thin: each subcommand parses its options and calls a library.
+// The hpsearch command line: main only parses the subcommand's name and dispatches; each
+// subcommand (app/*_command.cpp) parses its options and calls the libraries.
 //
-//   hpsearch SPACE.json [--db runs.db] [--trials T] [--study NAME] [--seed S] [--set KEY=VALUE ...]
-//   hpsearch resume runs.db [--study NAME] [--trials T] [--retries N]
-//   hpsearch summarize runs.db [--study NAME] [--top K] [--format table|json|csv]
+//   hpsearch SPACE.json [--db runs.db] [--trials T] [--study NAME] [--seed S] [--set KEY=VALUE ...]   a search (search_command.cpp)
+//   hpsearch resume runs.db [--study NAME] [--trials T] [--retries N]                                 continue one (search_command.cpp)
+//   hpsearch summarize runs.db [--study NAME] [--top K] [--format table|json|csv]                     (summarize_command.cpp)
+//   hpsearch describe SPACE.json [--params P.json] [--input CxHxW] [--outputs N]                      (describe_command.cpp)
+//   hpsearch make-data balls|balls-seq --out DIR [--count N] [--seed S]                                (make_data_command.cpp)
+//   hpsearch train SPACE.json (--params P.json | --from runs.db [--study S]) [--epochs E] [--out DIR]  (train_command.cpp)
 //
+// Only the search and resume run under MPI; the other subcommands run without it.
 // Exit codes: 0 done, 2 a user's mistake (message names the file and the field), 1 anything else.
 #include <mpi.h>
 
-#include <boost/program_options.hpp>
-#include <cstdio>
-#include <cstdlib>
 #include <iostream>
 #include <map>
-#include <random>
+#include <string>
 
-#include "app/command_line.hpp"
 #include "app/commands.hpp"
-#include "orchestrator/master.hpp"
-#include "orchestrator/mpi_worker_pool.hpp"
-#include "study/sqlite_storage.hpp"
-#include "protocol/stop_signals.hpp"
-#include "study/study_spec.hpp"
-#include "study/summary.hpp"
 #include "core/errors.hpp"
-#include "trainers/torch/registry.hpp"
-#include "trainers/torch/device.hpp"
-#include "worker/inline_worker_pool.hpp"
-#include "worker/mpi_worker.hpp"
-
-namespace po = boost::program_options;
-using nlohmann::json;
+#include "protocol/protocol.hpp"
+#include "protocol/stop_signals.hpp"
 
 namespace hpsearch {
-namespace {
 
-constexpr const char* kUsage =
+extern const char* const kUsage =
     "usage:\n"
     "  hpsearch SPACE.json [--db runs.db] [--trials T] [--study NAME] [--seed S] [--set KEY=VALUE ...]\n"
     "                      [--retries N] [--progress auto|live|plain|none] [--heartbeat-timeout S] [--stop-timeout S]\n"
@@ -51,327 +40,6 @@ constexpr const char* kUsage =
     "  hpsearch train SPACE.json (--params P.json | --from runs.db [--study S]) [--epochs E] [--out DIR] [--set KEY=VALUE ...]\n"
     "      train one configuration (a resolved one, or the best COMPLETE trial of a study) with a progress bar\n";
 
-struct SearchArgs {
-  std::string space_file, db = "runs.db", study, progress = "auto", run_report;
-  std::vector<std::string> sets;
-  bool resume = false;  // hpsearch resume DB: the space is the one stored in the database
-  double heartbeat_timeout_s = 60, stop_timeout_s = 30, stop_within_s = 0, step_timeout_s = 0;
-};
-
-// Options of both the search and `resume`.
-void add_run_options(po::options_description& options, SearchArgs& a) {
-  options.add_options()("study", po::value(&a.study), "study name")(
-      "trials", po::value<std::string>(), "number of trials of the study (overrides the space's \"trials\")")(
-      "retries", po::value<std::string>(), "times a FAIL trial runs again (overrides the space's retries.failed)")(
-      "gpus-per-trial", po::value<std::string>(), "ranks (one GPU each) that train one trial together (overrides resources.gpus_per_trial)")(
-      "progress", po::value(&a.progress), "auto (live on a terminal), live, plain or none")(
-      "heartbeat-timeout", po::value(&a.heartbeat_timeout_s), "seconds of silence after which a busy worker is lost (default 60; 0: never)")(
-      "stop-timeout", po::value(&a.stop_timeout_s), "after a stop signal, the longest wait in seconds for running trials (default 30)")(
-      "stop-within", po::value(&a.stop_within_s), "after a stop signal, exit within this many seconds even if a step still runs (default 0: no bound)")(
-      "step-timeout", po::value(&a.step_timeout_s), "seconds without a step report after which a trial FAILs and its worker is left out (default 0: never)")(
-      "run-report", po::value(&a.run_report), "FILE: at the end, how this run ended and what it did, in JSON (for batch scripts)");
-}
-
-// Checks of both: shorthands turned into --set, the progress style, the time limits.
-void finish_run_args(const po::variables_map& vm, SearchArgs& a) {
-  if (vm.count("trials")) a.sets.push_back("trials=" + vm["trials"].as<std::string>());
-  if (vm.count("retries")) a.sets.push_back("retries.failed=" + vm["retries"].as<std::string>());
-  if (vm.count("gpus-per-trial")) a.sets.push_back("resources.gpus_per_trial=" + vm["gpus-per-trial"].as<std::string>());
-  if (a.progress != "auto" && a.progress != "live" && a.progress != "plain" && a.progress != "none") {
-    throw UserError("--progress " + a.progress + ": use auto, live, plain or none");
-  }
-  if (!(a.heartbeat_timeout_s >= 0)) throw UserError("--heartbeat-timeout must be >= 0 seconds (0: never)");
-  if (!(a.stop_timeout_s >= 0)) throw UserError("--stop-timeout must be >= 0 seconds");
-  if (!(a.stop_within_s >= 0)) throw UserError("--stop-within must be >= 0 seconds (0: no bound)");
-  if (!(a.step_timeout_s >= 0)) throw UserError("--step-timeout must be >= 0 seconds (0: never)");
-  if (!a.run_report.empty()) {
-    const auto folder = std::filesystem::absolute(a.run_report).parent_path();
-    if (!std::filesystem::is_directory(folder)) {
-      throw UserError("--run-report " + a.run_report + ": the folder " + folder.string() + " does not exist; create it or name a file in an existing one");
-    }
-  }
-}
-
-SearchArgs parse_search_args(int argc, char** argv) {
-  SearchArgs a;
-  po::options_description options("search options");
-  options.add_options()("db", po::value(&a.db), "SQLite database file (default runs.db)")(
-      "seed", po::value<std::string>(), "sampler seed (overrides sampler.seed)")(
-      "set", po::value(&a.sets)->composing(), "KEY=VALUE: override any part of the space by its dotted path");
-  add_run_options(options, a);
-  const po::variables_map vm = parse_command_line(argc, argv, options, a.space_file, kUsage);
-  if (a.space_file.empty()) throw UserError(std::string("no space file given\n") + kUsage);
-  // --trials, --retries and --seed are shorthands for --set, applied in the same way.
-  if (vm.count("seed")) a.sets.push_back("sampler.seed=" + vm["seed"].as<std::string>());
-  finish_run_args(vm, a);
-  if (a.study.empty()) a.study = std::filesystem::path(a.space_file).stem().string();
-  return a;
-}
-
-// hpsearch resume DB [--study S] [--trials T] [--retries N] ...: argv[0] is "resume".
-SearchArgs parse_resume_args(int argc, char** argv) {
-  SearchArgs a;
-  a.resume = true;
-  a.db.clear();
-  po::options_description options("resume options");
-  add_run_options(options, a);
-  const po::variables_map vm = parse_command_line(argc, argv, options, a.db, kUsage);
-  if (a.db.empty()) throw UserError(std::string("resume needs a database file\n") + kUsage);
-  finish_run_args(vm, a);
-  return a;
-}
-
-// Everything the master checks and prepares before any worker starts.
-struct PreparedSearch {
-  StudySpec spec;
-  std::unique_ptr<SqliteStorage> storage;
-  StoredStudy study;
-};
-
-// The parts of a study's document that may change from one run to the next; the rest must match.
-json without_run_settings(json document) {
-  document.erase("trials");
-  document.erase("retries");
-  document.erase("resources");  // how many GPUs train a trial does not change what the study searches
-  if (!document.contains("sampler")) document["sampler"] = json{{"type", "random"}};
-  return document;
-}
-
-PreparedSearch prepare_search(SearchArgs& args, int worker_ranks) {
-  std::vector<std::pair<std::string, std::string>> overrides;
-  for (const auto& s : args.sets) overrides.push_back(split_assignment(s));
-  PreparedSearch p;
-  json document;
-  std::string where, space_file, space_text;
-  std::optional<StoredStudy> existing;
-  if (args.resume) {
-    // The space comes from the database: identify the file without writing to it first.
-    std::vector<StoredStudy> studies = SqliteStorage(args.db, SqliteStorage::Access::ReadOnly).studies();
-    std::string names;
-    for (const auto& s : studies) names += (names.empty() ? "" : ", ") + s.name;
-    if (studies.empty()) throw UserError(args.db + ": holds no study to resume");
-    if (args.study.empty()) {
-      if (studies.size() > 1) throw UserError(args.db + ": holds several studies (" + names + "); name one with --study");
-      args.study = studies.front().name;
-    }
-    for (auto& s : studies) {
-      if (s.name == args.study) existing = s;
-    }
-    if (!existing) throw UserError(args.db + ": --study " + args.study + ": no such study (it holds " + names + ")");
-    document = existing->document;
-    where = args.db + " (study '" + args.study + "')";
-    space_file = existing->space_file;
-    space_text = existing->space_text;
-    for (const auto& [key, value] : overrides) set_by_path(document, key, parse_override_value(value), "--set " + key);
-  } else {
-    const StudySpec loaded = StudySpec::load(args.space_file, overrides);
-    document = loaded.document;
-    where = space_file = args.space_file;
-    space_text = loaded.file_text;
-  }
-  p.spec = StudySpec::from_document(document, where, space_text);
-  make_trainer(p.spec.trainer, p.spec.file);  // checks the trainer's settings; data loads later, on the workers
-  make_sampler(p.spec.sampler, p.spec.space, p.spec.file);
-  if (const int g = p.spec.gpus_per_trial; g > 0 && worker_ranks % g != 0) {
-    throw UserError("--gpus-per-trial " + std::to_string(g) + " (resources.gpus_per_trial of " + p.spec.file + "): the " +
-                    std::to_string(worker_ranks) + " worker ranks do not form whole groups; start 1 + a multiple of " +
-                    std::to_string(g) + " ranks (mpirun -np " + std::to_string(1 + g) + ", " + std::to_string(1 + 2 * g) + ", ...)");
-  }
-
-  p.storage = std::make_unique<SqliteStorage>(args.db, SqliteStorage::Access::ReadWrite);
-  // Same study again: it goes on, with the seed it was given. Anything else that differs from the
-  // stored space (the number of trials and retries aside) would mix two searches in one study.
-  auto check_same_space = [&](const StoredStudy& stored_study) {
-    if (!document["sampler"].contains("seed") && stored_study.document.contains("sampler")) {
-      document["sampler"]["seed"] = stored_study.document["sampler"].value("seed", 0);
-    }
-    const json stored = without_run_settings(stored_study.document), asked = without_run_settings(document);
-    if (stored == asked) return;
-    std::string differing;
-    for (auto it = asked.begin(); it != asked.end(); ++it) {
-      if (!stored.contains(it.key()) || stored[it.key()] != it.value()) differing += (differing.empty() ? "" : ", ") + it.key();
-    }
-    for (auto it = stored.begin(); it != stored.end(); ++it) {
-      if (!asked.contains(it.key())) differing += (differing.empty() ? "" : ", ") + it.key();
-    }
-    throw UserError(args.db + ": study '" + args.study + "' was made from a different space (" + differing + " differ from " +
-                    args.space_file + "); use --study NEW_NAME or another --db to start a new study");
-  };
-  if (!args.resume) existing = p.storage->find_study(args.study);
-  if (existing) check_same_space(*existing);
-  // From here on this search owns the study (a second search of it is refused, exit 2); taking
-  // the lock upgrades an older schema, in the same transaction.
-  p.storage->acquire_lock(args.study);
-  if (!existing && (existing = p.storage->find_study(args.study))) check_same_space(*existing);  // created meanwhile
-  if (existing) {
-    document["trials"] = p.spec.trials;
-    p.study = *existing;
-    p.study.document = document;
-    if (document != existing->document) p.storage->update_study_document(p.study);  // more trials, other retries
-  } else {
-    if (!document["sampler"].is_object()) document["sampler"] = json{{"type", "random"}};
-    if (!document["sampler"].contains("seed")) document["sampler"]["seed"] = std::random_device{}() & 0x7fffffff;
-    p.study = p.storage->create_study(args.study, space_file, space_text, document);
-  }
-  p.spec = StudySpec::from_document(document, where, space_text);
-  p.storage->open_study(p.study, p.spec.mode, p.spec.objective_metric, p.spec.space.size());
-  return p;
-}
-
-// --run-report: one JSON object, written whole (a temporary file renamed) so that a reader never
-// sees half of it. Batch scripts decide from it whether running the job again would get anywhere:
-//   {"study", "db", "ended": "finished" | "stopped" | "out_of_workers", "signal": "SIGUSR2" | null,
-//    "trials_finished", "trials_advanced", "trials_interrupted"}
-// trials_finished: trials that ended in this run (COMPLETE, PRUNED, FAIL); trials_advanced: see
-// SearchOutcome::advanced.
-void write_run_report(const std::string& path, const SearchArgs& args, const SearchOutcome& outcome) {
-  const json report{{"study", args.study},
-                    {"db", args.db},
-                    {"ended", outcome.out_of_workers ? "out_of_workers" : outcome.stop_signal != 0 ? "stopped" : "finished"},
-                    {"signal", outcome.stop_signal != 0 ? json(stop_signals::name(outcome.stop_signal)) : json(nullptr)},
-                    {"trials_finished", outcome.complete + outcome.pruned + outcome.failed},
-                    {"trials_advanced", outcome.advanced},
-                    {"trials_interrupted", outcome.interrupted}};
-  const std::string partial = path + ".partial";
-  std::FILE* out = std::fopen(partial.c_str(), "w");
-  const std::string text = report.dump() + "\n";
-  const bool written = out && std::fwrite(text.data(), 1, text.size(), out) == text.size();
-  if (out) std::fclose(out);
-  if (!written || std::rename(partial.c_str(), path.c_str()) != 0) {
-    std::cerr << "hpsearch: warning: could not write the run report " << path << " (the database is complete)\n";
-  }
-}
-
-int run_search(int argc, char** argv) {
-  int rank = 0, size = 1;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-
-  if (rank != protocol::kMasterRank) {
-    // Workers learn the study from the master; an empty text means the master refused it.
-    int length = 0;
-    MPI_Bcast(&length, 1, MPI_INT, protocol::kMasterRank, MPI_COMM_WORLD);
-    if (length == 0) return 2;
-    std::string text(static_cast<std::size_t>(length), '\0');
-    MPI_Bcast(text.data(), length, MPI_CHAR, protocol::kMasterRank, MPI_COMM_WORLD);
-    const protocol::StudyForWorkers study = protocol::decode_study(text);
-    const std::unique_ptr<WorkerGroup> group = join_worker_groups(study.gpus_per_trial);  // collective, with the master
-    if (!run_mpi_worker(study, group.get())) {
-      // Told to leave while its trainer would not return: the trial's state is on disk already,
-      // and destructors would wait for that trainer.
-      MPI_Finalize();
-      std::_Exit(0);
-    }
-    return 0;
-  }
-
-  PreparedSearch prepared;
-  SearchArgs args;
-  try {
-    const bool resume = argc > 1 && std::string(argv[1]) == "resume";
-    args = resume ? parse_resume_args(argc - 1, argv + 1) : parse_search_args(argc, argv);
-    prepared = prepare_search(args, size - 1);
-  } catch (...) {
-    int length = 0;
-    MPI_Bcast(&length, 1, MPI_INT, protocol::kMasterRank, MPI_COMM_WORLD);
-    throw;
-  }
-  const StudySpec& spec = prepared.spec;
-  // Workers beat several times within the limit, so that one late beat does not lose them.
-  const double heartbeat_s = args.heartbeat_timeout_s > 0 ? std::min(5.0, args.heartbeat_timeout_s / 4) : 5.0;
-  const std::string text =
-      protocol::encode(protocol::StudyForWorkers{spec.trainer, spec.objective_metric, spec.file, spec.mode, heartbeat_s, spec.gpus_per_trial});
-  int length = static_cast<int>(text.size());
-  MPI_Bcast(&length, 1, MPI_INT, protocol::kMasterRank, MPI_COMM_WORLD);
-  MPI_Bcast(const_cast<char*>(text.data()), length, MPI_CHAR, protocol::kMasterRank, MPI_COMM_WORLD);
-
-  join_worker_groups(spec.gpus_per_trial);  // collective: the workers pick their GPUs and form trial groups
-  auto sampler = make_sampler(spec.sampler, spec.space, spec.file);
-  std::unique_ptr<WorkerPool> pool;
-  InlineWorkerPool* inline_pool = nullptr;
-  if (size > 1) {
-    pool = std::make_unique<MpiWorkerPool>(size, spec.gpus_per_trial);
-  } else {
-    auto own = std::make_unique<InlineWorkerPool>(make_trainer(spec.trainer, spec.file), spec.objective_metric, spec.mode);
-    inline_pool = own.get();
-    pool = std::move(own);
-  }
-  const auto pruner = make_pruner(spec.pruner, spec.file);
-
-  const std::filesystem::path db_path(args.db);
-  MasterOptions options;
-  options.trials = spec.trials;
-  options.trial_root = db_path.parent_path() / (db_path.stem().string() + "_trials") / args.study;
-  options.progress = args.progress == "live" ? Progress::Style::Live
-                     : args.progress == "plain" ? Progress::Style::Plain
-                     : args.progress == "none" ? Progress::Style::None
-                                               : Progress::style_for(stderr);
-  options.pruner = pruner.get();
-  options.retries_failed = spec.retries_failed;
-  options.heartbeat_timeout_s = args.heartbeat_timeout_s;
-  options.stop_timeout_s = args.stop_timeout_s;
-  options.step_timeout_s = args.step_timeout_s;
-  options.stop_within_s = args.stop_within_s;
-  options.watch_signals = true;
-  const auto& history = prepared.storage->history();
-  int finished = 0;
-  for (const auto& t : history.trials) finished += is_finished(t.state) ? 1 : 0;
-  std::cerr << "hpsearch: study '" << args.study << "' in " << args.db << ": " << spec.trials << " trials (" << finished
-            << " finished before), " << spec.sampler.value("type", "random") << " sampler, " << pruner->name() << " pruner, " << pool->worker_count()
-            << (size > 1 ? " MPI worker(s)" : " worker in the master process") << ", " << spec.trainer.value("type", "?")
-            << " trainer on " << describe_device() << "\n";
-
-  Master master(*prepared.storage, *sampler, spec.space, *pool, options);
-  const SearchOutcome outcome = master.run();
-  const std::string study_option = args.resume || args.study != std::filesystem::path(args.space_file).stem().string() ? " --study " + args.study : "";
-  std::cerr << "hpsearch: this run finished " << outcome.complete + outcome.pruned + outcome.failed << " trials (" << outcome.complete
-            << " COMPLETE, " << outcome.pruned << " PRUNED, " << outcome.failed << " FAIL" << (outcome.retried ? ", " + std::to_string(outcome.retried) + " failed attempts run again" : "")
-            << "); see: hpsearch summarize " << args.db << study_option << "\n";
-  if (outcome.stop_signal != 0) {
-    std::cerr << "hpsearch: stopped by " << stop_signals::name(outcome.stop_signal) << (outcome.stopped_at_once ? " (at once)" : "") << ": "
-              << outcome.interrupted << " trial(s) INTERRUPTED, to run again with their number and configuration; continue with: "
-              << (size > 1 ? "mpirun -np " + std::to_string(size) + " " : "") << "hpsearch resume " << args.db << " --study " << args.study << "\n";
-  }
-  if (outcome.started > 0) {
-    const double per_trial_us = 1e6 / outcome.started;
-    std::fprintf(stderr,
-                 "hpsearch: %d trials in %.3f s (%.1f trials/s); master time per trial %.1f us: sampler %.1f, database %.1f, "
-                 "messages %.1f, pruner %.1f (%lld decisions, %.2f us each)\n",
-                 outcome.started, outcome.wall_s, outcome.started / outcome.wall_s,
-                 (outcome.sampler_s + outcome.storage_s + outcome.messaging_s + outcome.pruner_s) * per_trial_us,
-                 outcome.sampler_s * per_trial_us, outcome.storage_s * per_trial_us, outcome.messaging_s * per_trial_us,
-                 outcome.pruner_s * per_trial_us, outcome.decisions,
-                 outcome.decisions > 0 ? outcome.pruner_s * 1e6 / static_cast<double>(outcome.decisions) : 0.0);
-  }
-  const int code = outcome.out_of_workers ? 1 : 0;
-  if (!args.run_report.empty()) write_run_report(args.run_report, args, outcome);
-  if (outcome.out_of_workers) std::cerr << "hpsearch: error: every worker was lost; the remaining trials wait for a resume\n";
-  prepared.storage.reset();  // the lock is released and the database closed before any abort below
-  if (!outcome.silent_workers.empty()) {
-    // A lost worker that never spoke again cannot join MPI_Finalize, which would then never end.
-    std::cerr << "hpsearch: " << outcome.silent_workers.size() << " lost worker(s) never answered again or are stuck in a trial; the database is complete, ending the job with MPI_Abort\n";
-    MPI_Abort(MPI_COMM_WORLD, code);
-  }
-  if (inline_pool && !inline_pool->wait_until_idle(std::chrono::seconds(2))) {
-    MPI_Finalize();
-    std::_Exit(code);  // the trainer would not return; its trial is INTERRUPTED on disk
-  }
-  return code;
-}
-
-int run_summarize(int argc, char** argv) {
-  SummaryOptions o;
-  po::options_description options("summarize options");
-  options.add_options()("study", po::value(&o.study), "study name (needed when the database holds several)")(
-      "top", po::value(&o.top), "number of best trials in the table (default 10)")("format", po::value(&o.format),
-                                                                                    "table, json or csv");
-  parse_command_line(argc, argv, options, o.db_path, kUsage);
-  if (o.db_path.empty()) throw UserError(std::string("summarize needs a database file\n") + kUsage);
-  summarize(o, std::cout);
-  return 0;
-}
-
-}  // namespace
 }  // namespace hpsearch
 
 int main(int argc, char** argv) {
@@ -383,7 +51,7 @@ int main(int argc, char** argv) {
   }
   // Subcommands that never talk to other ranks run without MPI.
   const std::map<std::string, int (*)(int, char**)> offline_commands = {
-      {"summarize", run_summarize},
+      {"summarize", run_summarize_command},
       {"describe", run_describe_command},
       {"make-data", run_make_data_command},
       {"train", run_train_command},
@@ -413,7 +81,7 @@ int main(int argc, char** argv) {
   else stop_signals::ignore();
   int code = 0;
   try {
-    code = run_search(argc, argv);
+    code = run_search_command(argc, argv);
   } catch (const UserError& e) {
     std::cerr << "hpsearch: " << e.what() << "\n";
     code = 2;

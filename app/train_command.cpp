@@ -201,7 +201,7 @@ int run_train_command(int argc, char** argv) {
     patience = static_cast<int>(p.get<double>());
   }
 
-  std::unique_ptr<Trainer> trainer = make_trainer(spec.trainer, spec.file);
+  std::unique_ptr<Trainer> trainer = make_trainer(spec.trainer, spec.source);
   TrialContext trial;
   trial.number = number;
   trial.config = config;

@@ -25,7 +25,7 @@
 #include "search/random.hpp"
 #include "trainers/core/synthetic_functions.hpp"
 #include "trainers/torch/registry.hpp"
-#include "worker/inline_worker_pool.hpp"
+#include "worker/trial_thread.hpp"
 
 using nlohmann::json;
 using namespace hpsearch;
@@ -54,7 +54,7 @@ Run search(const json& pruner_settings, const std::string& sampler_type, int see
     storage.open_study(storage.create_study("bench", "bench.json", document.dump(), document), ObjectiveMode::Minimize, "value", space.size());
     auto sampler = make_sampler(sampler_settings, space, "bench");
     auto pruner = make_pruner(pruner_settings, "bench");
-    InlineWorkerPool pool(make_trainer(kTrainer, "bench"), "value", ObjectiveMode::Minimize);
+    TrialThread pool(make_trainer(kTrainer, "bench"), "value", ObjectiveMode::Minimize);
     MasterOptions options;
     options.trials = trials;
     options.trial_root = std::filesystem::temp_directory_path();

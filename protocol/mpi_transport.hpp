@@ -1,7 +1,8 @@
 #pragma once
 // The transport under protocol.hpp: one JSON text per MPI message over MPI_COMM_WORLD, the MPI
-// tag saying which kind of message it is. The master's pool (orchestrator/mpi_worker_pool.hpp)
-// and the worker loop (worker/mpi_worker.cpp) both send and receive through these two calls.
+// tag saying which kind of message it is. protocol::send() sends every message through
+// mpi_send_text; the master's pool (orchestrator/mpi_worker_pool.cpp) and the worker loop
+// (worker/mpi_worker.cpp) receive with mpi_receive_text and decode with protocol.hpp.
 #include <chrono>
 #include <string>
 

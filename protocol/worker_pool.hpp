@@ -1,7 +1,8 @@
 #pragma once
-// How the master reaches its workers. MpiWorkerPool talks to worker ranks (protocol.hpp);
-// InlineWorkerPool (worker/) runs trials in a thread of the master's own process, for -np 1.
-// Both deliver the same messages, so the master's loop has one path.
+// How the master reaches its workers. MpiWorkerPool (orchestrator/) talks to worker ranks
+// (protocol.hpp); TrialThread (worker/trial_thread.hpp) runs trials on one thread of the same
+// process, for the master with -np 1 and inside every worker rank. Both deliver the same
+// messages, so the master's loop has one path.
 #include <chrono>
 #include <optional>
 

@@ -1,5 +1,6 @@
 #pragma once
-// What samplers and pruners know of a study: every trial so far, read through `Storage`.
+// What samplers and pruners know of a study: every trial so far, read through HistorySource
+// (below), which the study's storage (study/storage.hpp's `Storage`) implements.
 //
 // The storage is the single source of truth (SQLite on disk, mirrored in memory by the master);
 // samplers and pruners never keep history of their own, so a resumed search, which reloads the
@@ -38,8 +39,8 @@ struct StudyHistory {
   double loss(double value) const { return mode == ObjectiveMode::Minimize ? value : -value; }
 };
 
-// Read access to a study's history. SqliteStorage (orchestrator/) is the implementation the
-// master uses; tests may fill a StudyHistory directly.
+// Read access to a study's history. The study's storage (study/storage.hpp; SqliteStorage on
+// disk) is the implementation the master uses; tests may fill a StudyHistory directly.
 class HistorySource {
  public:
   virtual ~HistorySource() = default;

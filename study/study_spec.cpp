@@ -140,7 +140,7 @@ StudySpec StudySpec::load(const std::string& path, const std::vector<std::pair<s
 
 StudySpec StudySpec::from_document(const json& document, const std::string& where, std::string file_text) {
   StudySpec spec;
-  spec.file = where;
+  spec.source = where;
   spec.file_text = std::move(file_text);
   spec.document = document;
   if (!document.is_object()) throw UserError(where + ": a space file is a JSON object with trainer, params, objective, trials and sampler");

@@ -17,7 +17,7 @@
 namespace hpsearch {
 
 struct StudySpec {
-  std::string file;               // the space file's path, for messages
+  std::string source;             // where the spec came from, for messages: the space file's path, or "runs.db (study 'x')" on resume
   std::string file_text;          // its text as read
   nlohmann::json document;        // the file after --set overrides: what the study stores
   nlohmann::json trainer;         // document["trainer"]

@@ -10,7 +10,7 @@
 #include "protocol/stop_signals.hpp"
 #include "core/errors.hpp"
 #include "trainers/torch/registry.hpp"
-#include "worker/inline_worker_pool.hpp"
+#include "worker/trial_thread.hpp"
 #include "worker/trial_runner.hpp"
 
 namespace hpsearch {
@@ -27,7 +27,7 @@ constexpr auto kAbandonWait = 2s;
 // communicator, until the leader relays an empty text. Its reports go nowhere: the trainers' epoch
 // loop gives every rank the leader's continue/stop decision.
 bool run_group_member(const protocol::StudyForWorkers& study, WorkerGroup& group) {
-  const auto trainer = make_trainer(study.trainer, study.space_file);
+  const auto trainer = make_trainer(study.trainer, study.source);
   const StepChannel nowhere = [](const protocol::StepReport&) { return true; };
   for (std::string text = receive_from_leader(group); !text.empty(); text = receive_from_leader(group)) {
     run_trial(*trainer, protocol::decode_trial(text), study.objective_metric, nowhere, study.mode, nullptr, group.communicator.get());
@@ -41,11 +41,11 @@ bool run_mpi_worker(const protocol::StudyForWorkers& study, WorkerGroup* group) 
   // The master decides when the search stops (stop_signals.hpp); a worker dying on mpirun's
   // SIGTERM or a forwarded SIGUSR2 would lose its trial's report.
   stop_signals::ignore();
-  // The trials run on the pool's thread; this thread does every MPI call (protocol.hpp), so it
+  // The trials run on the trial thread; this thread does every MPI call (protocol.hpp), so it
   // can send heartbeats and hear a SHUTDOWN while the trainer computes.
   if (group != nullptr && group->rank != 0) return run_group_member(study, *group);
-  auto local = std::make_unique<InlineWorkerPool>(make_trainer(study.trainer, study.space_file), study.objective_metric, study.mode,
-                                                  group != nullptr ? group->communicator.get() : nullptr);
+  auto local = std::make_unique<TrialThread>(make_trainer(study.trainer, study.source), study.objective_metric, study.mode,
+                                             group != nullptr ? group->communicator.get() : nullptr);
   auto leave_group = [&] {
     if (group != nullptr) relay_to_group(*group, "");
   };
@@ -54,7 +54,7 @@ bool run_mpi_worker(const protocol::StudyForWorkers& study, WorkerGroup* group) 
   const auto beat = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(study.heartbeat_s));
 
   // Ends the rank's part while a trial runs; false when the trainer did not return in time, in
-  // which case the pool is left alive on purpose (destroying it would wait for that trainer) and
+  // which case the trial thread is left alive on purpose (destroying it would wait for that trainer) and
   // the caller ends the process without running destructors.
   auto abandon = [&] {
     local->shutdown();
@@ -65,50 +65,61 @@ bool run_mpi_worker(const protocol::StudyForWorkers& study, WorkerGroup* group) 
     local.release();
     return false;
   };
+  // The next message from the master, waiting as long as it takes.
+  auto next_from_master = [] {
+    std::string text;
+    int from = -1, tag = 0;
+    while ((tag = mpi_receive_text(protocol::kMasterRank, MPI_ANY_TAG, 1h, text, from)) == 0) {
+    }
+    return protocol::decode_master_message(tag, text);
+  };
 
-  mpi_send_text(protocol::kMasterRank, protocol::kReady, "{}");
+  // 2. READY, once.
+  protocol::send(protocol::kMasterRank, protocol::Ready{});
   std::optional<int> trial;  // the trial that runs now
   auto next_beat = Clock::now();
   std::string text;
   int from = -1;
   while (true) {
     if (!trial) {
-      const int tag = mpi_receive_text(protocol::kMasterRank, MPI_ANY_TAG, 1h, text, from);
-      if (tag == 0) continue;
-      if (tag == protocol::kShutdown) {
+      // Idle: 3. a TRIAL (relayed to the group, then run on the trial thread), or 7. SHUTDOWN.
+      const protocol::MasterMessage message = next_from_master();
+      if (message.kind == protocol::MasterMessage::Kind::Shutdown) {
         leave_group();
         return true;
       }
-      if (tag != protocol::kTrial) throw Error("worker: unexpected message tag " + std::to_string(tag) + " from the master");
-      if (group != nullptr) relay_to_group(*group, text);
-      auto assignment = protocol::decode_trial(text);
-      trial = assignment.trial;
-      local->send_trial(0, assignment);
+      if (message.kind != protocol::MasterMessage::Kind::Trial) throw Error("worker: a DECISION came from the master while no trial runs");
+      if (group != nullptr) relay_to_group(*group, protocol::encode(message.trial));
+      trial = message.trial.trial;
+      local->send_trial(0, message.trial);
       next_beat = Clock::now() + beat;
       continue;
     }
     const auto until_beat = std::chrono::duration_cast<std::chrono::milliseconds>(next_beat - Clock::now());
     auto message = local->receive(std::clamp(until_beat, 0ms, 100ms));
     if (message && message->kind == protocol::WorkerMessage::Kind::Step) {
-      mpi_send_text(protocol::kMasterRank, protocol::kStep, protocol::encode(message->step));
-      // The master answers a STEP before anything else; a SHUTDOWN may come first when it is
-      // stopping at once.
-      int tag = 0;
-      while ((tag = mpi_receive_text(protocol::kMasterRank, MPI_ANY_TAG, 1h, text, from)) == 0) {
+      // 4. The trial thread's STEP goes to the master, whose DECISION goes back to the thread. The
+      // master answers a STEP before anything else; a SHUTDOWN may come first when it is stopping
+      // at once.
+      protocol::send(protocol::kMasterRank, message->step);
+      const protocol::MasterMessage answer = next_from_master();
+      if (answer.kind == protocol::MasterMessage::Kind::Shutdown) return abandon();
+      if (answer.kind != protocol::MasterMessage::Kind::Decision) {
+        throw Error("worker: a TRIAL came from the master while waiting for a decision");
       }
-      if (tag == protocol::kShutdown) return abandon();
-      if (tag != protocol::kDecision) throw Error("worker: unexpected message tag " + std::to_string(tag) + " while waiting for a decision");
-      local->answer_step(0, nlohmann::json::parse(text).at("continue").get<bool>());
+      local->answer_step(0, answer.decision.continue_trial);
     } else if (message && message->kind == protocol::WorkerMessage::Kind::Result) {
-      mpi_send_text(protocol::kMasterRank, protocol::kResult, protocol::encode(message->result));
+      // 6. RESULT: the worker is idle again.
+      protocol::send(protocol::kMasterRank, message->result);
       trial.reset();
       continue;
     }
+    // 5. HEARTBEAT, every heartbeat_s while the trial runs.
     if (Clock::now() >= next_beat) {
-      mpi_send_text(protocol::kMasterRank, protocol::kHeartbeat, nlohmann::json{{"trial", *trial}}.dump());
+      protocol::send(protocol::kMasterRank, protocol::Heartbeat{*trial});
       next_beat = Clock::now() + beat;
     }
-    // While a trial runs, the only message the master sends unasked is SHUTDOWN.
+    // While a trial runs, the only message the master sends unasked is 7. SHUTDOWN.
     if (mpi_receive_text(protocol::kMasterRank, protocol::kShutdown, 0ms, text, from) != 0) return abandon();
   }
 }

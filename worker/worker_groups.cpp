@@ -19,7 +19,7 @@ WorkerGroup::~WorkerGroup() {
   if (control != MPI_COMM_NULL) MPI_Comm_free(&control);
 }
 
-std::unique_ptr<WorkerGroup> join_worker_groups(int ranks_per_trial) {
+std::unique_ptr<WorkerGroup> join_worker_groups(int group_size) {
   int world_rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
   const bool master = world_rank == protocol::kMasterRank;
@@ -34,7 +34,7 @@ std::unique_ptr<WorkerGroup> join_worker_groups(int ranks_per_trial) {
   MPI_Comm_free(&node);
   if (!master) nn::use_gpu_of_local_worker(local_rank - masters_on_node);
 
-  const int color = master || ranks_per_trial <= 0 ? MPI_UNDEFINED : (world_rank - 1) / ranks_per_trial;
+  const int color = master || group_size <= 0 ? MPI_UNDEFINED : (world_rank - 1) / group_size;
   MPI_Comm control = MPI_COMM_NULL;
   MPI_Comm_split(MPI_COMM_WORLD, color, world_rank, &control);
   if (control == MPI_COMM_NULL) return nullptr;

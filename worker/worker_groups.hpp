@@ -34,9 +34,10 @@ struct WorkerGroup {
 };
 
 // Collective over MPI_COMM_WORLD: every rank, the master included, calls it once, after the study
-// broadcast. Selects this worker's GPU; returns its group when ranks_per_trial > 0 (null for the
-// master and without groups).
-std::unique_ptr<WorkerGroup> join_worker_groups(int ranks_per_trial);
+// broadcast. Selects this worker's GPU; returns its group when group_size > 0 (null for the
+// master and without groups). `group_size`: ranks per trial group (StudyForWorkers::group_size,
+// from resources.gpus_per_trial); a group runs on CPU too, with MPI collectives.
+std::unique_ptr<WorkerGroup> join_worker_groups(int group_size);
 
 // The leader's relay of one trial assignment to its group ("" = leave); the others' receipt, which
 // waits without spinning a core.

@@ -10,7 +10,7 @@
 #include <limits>
 
 #include "core/errors.hpp"
-#include "worker/inline_worker_pool.hpp"
+#include "worker/trial_thread.hpp"
 #include "worker/trial_runner.hpp"
 
 using namespace hpsearch;
@@ -78,7 +78,7 @@ TEST(TrialFailures, CudaOutOfMemoryIsAFailAndTheSameWorkerRunsTheNextTrial) {
                          reporter.report(1, {{"value", 0.5}});
                          return 0.25;
                        }});
-  InlineWorkerPool pool(std::make_unique<FakeTrainer>(std::move(trainer)), "value");
+  TrialThread pool(std::make_unique<FakeTrainer>(std::move(trainer)), "value");
   ASSERT_EQ(pool.receive(std::chrono::seconds(5))->kind, protocol::WorkerMessage::Kind::Ready);
   auto result_of = [&](int number) {
     pool.send_trial(0, {number, json::object(), "/tmp/unused"});

@@ -4,7 +4,7 @@
 
 namespace hpsearch {
 
-// "cuda:0 (NVIDIA H100, 1 GPU)" or "cpu (2 threads)", for the start-up banner.
+// "cuda (8 GPUs, LibTorch 1.13.0)" or "cpu (2 threads, LibTorch 1.13.0)", for the start-up banner.
 std::string describe_device();
 
 }  // namespace hpsearch

@@ -1,8 +1,11 @@
 #pragma once
-// A pool of one worker living in the master's process (mpirun -np 1, or no mpirun): trials run on
-// a thread of their own and talk to the master through the same messages as MPI workers.
-// A worker rank uses one too (worker/mpi_worker.cpp): its trial thread runs the trials while the
-// rank's main thread relays the messages over MPI and sends heartbeats.
+// One trial thread behind the WorkerPool interface: a pool of one worker (worker 0) whose trials
+// run on a thread of their own and talk through the protocol's messages (protocol.hpp), passed in
+// memory instead of over MPI. Two users:
+//   - the master with one rank (mpirun -np 1, or no mpirun): the master's loop drives it as it
+//     drives MpiWorkerPool, and the trials run in the master's process;
+//   - every worker rank (worker/mpi_worker.cpp): the trial thread runs the trials while the rank's
+//     main thread relays the messages over MPI and sends heartbeats.
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -15,12 +18,12 @@
 
 namespace hpsearch {
 
-class InlineWorkerPool : public WorkerPool {
+class TrialThread : public WorkerPool {
  public:
   // `group`: the trial group this rank leads (worker_groups.hpp), or null; not owned.
-  InlineWorkerPool(std::unique_ptr<Trainer> trainer, std::string objective_metric, ObjectiveMode mode = ObjectiveMode::Minimize,
+  TrialThread(std::unique_ptr<Trainer> trainer, std::string objective_metric, ObjectiveMode mode = ObjectiveMode::Minimize,
                    Communicator* group = nullptr);
-  ~InlineWorkerPool() override;
+  ~TrialThread() override;
 
   int worker_count() const override { return 1; }
   void send_trial(int worker, const protocol::TrialAssignment& trial) override;

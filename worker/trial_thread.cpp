@@ -1,17 +1,18 @@
-#include "worker/inline_worker_pool.hpp"
+#include "worker/trial_thread.hpp"
 
 #include "worker/trial_runner.hpp"
 
 namespace hpsearch {
 
 namespace {
-constexpr int kInlineWorker = 0;  // the master's own rank
+// The pool's only worker, as the messages to its user name it (not a rank: the user knows which rank it serves).
+constexpr int kOnlyWorker = 0;
 }
 
-InlineWorkerPool::InlineWorkerPool(std::unique_ptr<Trainer> trainer, std::string objective_metric, ObjectiveMode mode, Communicator* group)
+TrialThread::TrialThread(std::unique_ptr<Trainer> trainer, std::string objective_metric, ObjectiveMode mode, Communicator* group)
     : trainer_(std::move(trainer)), objective_metric_(std::move(objective_metric)), mode_(mode), group_(group), thread_([this] { worker_loop(); }) {}
 
-InlineWorkerPool::~InlineWorkerPool() {
+TrialThread::~TrialThread() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     shutting_down_ = true;
@@ -20,7 +21,7 @@ InlineWorkerPool::~InlineWorkerPool() {
   if (thread_.joinable()) thread_.join();
 }
 
-void InlineWorkerPool::post(protocol::WorkerMessage message) {
+void TrialThread::post(protocol::WorkerMessage message) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     to_master_.push_back(std::move(message));
@@ -28,11 +29,11 @@ void InlineWorkerPool::post(protocol::WorkerMessage message) {
   changed_.notify_all();
 }
 
-void InlineWorkerPool::worker_loop() {
+void TrialThread::worker_loop() {
   const StepChannel channel = [this](const protocol::StepReport& step) {
     protocol::WorkerMessage message;
     message.kind = protocol::WorkerMessage::Kind::Step;
-    message.worker = kInlineWorker;
+    message.worker = kOnlyWorker;
     message.step = step;
     post(std::move(message));
     std::unique_lock<std::mutex> lock(mutex_);
@@ -42,7 +43,7 @@ void InlineWorkerPool::worker_loop() {
     return go_on;
   };
 
-  post({protocol::WorkerMessage::Kind::Ready, kInlineWorker, {}, {}});
+  post({protocol::WorkerMessage::Kind::Ready, kOnlyWorker, {}, {}});
   while (true) {
     protocol::TrialAssignment trial;
     {
@@ -55,7 +56,7 @@ void InlineWorkerPool::worker_loop() {
     }
     protocol::WorkerMessage message;
     message.kind = protocol::WorkerMessage::Kind::Result;
-    message.worker = kInlineWorker;
+    message.worker = kOnlyWorker;
     message.result = run_trial(*trainer_, trial, objective_metric_, channel, mode_, &cancel_, group_);
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -66,7 +67,7 @@ void InlineWorkerPool::worker_loop() {
   }
 }
 
-void InlineWorkerPool::send_trial(int, const protocol::TrialAssignment& trial) {
+void TrialThread::send_trial(int, const protocol::TrialAssignment& trial) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     next_trial_ = trial;
@@ -74,7 +75,7 @@ void InlineWorkerPool::send_trial(int, const protocol::TrialAssignment& trial) {
   changed_.notify_all();
 }
 
-void InlineWorkerPool::answer_step(int, bool continue_trial) {
+void TrialThread::answer_step(int, bool continue_trial) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     decision_ = continue_trial;
@@ -82,7 +83,7 @@ void InlineWorkerPool::answer_step(int, bool continue_trial) {
   changed_.notify_all();
 }
 
-std::optional<protocol::WorkerMessage> InlineWorkerPool::receive(std::chrono::milliseconds wait) {
+std::optional<protocol::WorkerMessage> TrialThread::receive(std::chrono::milliseconds wait) {
   std::unique_lock<std::mutex> lock(mutex_);
   if (!changed_.wait_for(lock, wait, [this] { return !to_master_.empty(); })) return std::nullopt;
   auto message = std::move(to_master_.front());
@@ -90,7 +91,7 @@ std::optional<protocol::WorkerMessage> InlineWorkerPool::receive(std::chrono::mi
   return message;
 }
 
-void InlineWorkerPool::shutdown() {
+void TrialThread::shutdown() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     shutting_down_ = true;
@@ -99,7 +100,7 @@ void InlineWorkerPool::shutdown() {
   changed_.notify_all();
 }
 
-bool InlineWorkerPool::wait_until_idle(std::chrono::milliseconds wait) {
+bool TrialThread::wait_until_idle(std::chrono::milliseconds wait) {
   std::unique_lock<std::mutex> lock(mutex_);
   return changed_.wait_for(lock, wait, [this] { return !busy_; });
 }

@@ -1,0 +1,247 @@
+// hpsearch SPACE.json ... and hpsearch resume runs.db ...: a search, under mpirun or alone.
+//
+// Rank 0 parses the command line, prepares the study (study/study_setup.hpp: nothing is written
+// before every check passed), broadcasts it to the workers (protocol.hpp, step 1) and runs the
+// master (orchestrator/master.hpp) over the MPI worker pool, or, with one rank, over one trial
+// thread in its own process. Every other rank receives the study and runs the worker loop
+// (worker/mpi_worker.hpp). This file prints what the run did; exit codes as in main.cpp.
+#include <mpi.h>
+
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+
+#include "app/command_line.hpp"
+#include "app/commands.hpp"
+#include "core/errors.hpp"
+#include "orchestrator/master.hpp"
+#include "orchestrator/mpi_worker_pool.hpp"
+#include "protocol/protocol.hpp"
+#include "protocol/stop_signals.hpp"
+#include "study/study_setup.hpp"
+#include "trainers/torch/device.hpp"
+#include "trainers/torch/registry.hpp"
+#include "worker/trial_thread.hpp"
+#include "worker/mpi_worker.hpp"
+#include "worker/worker_groups.hpp"
+
+namespace po = boost::program_options;
+using nlohmann::json;
+
+namespace hpsearch {
+namespace {
+
+struct SearchArgs {
+  std::string space_file, db = "runs.db", study, progress = "auto", run_report;
+  std::vector<std::string> sets;
+  bool resume = false;  // hpsearch resume DB: the space is the one stored in the database
+  double heartbeat_timeout_s = 60, stop_timeout_s = 30, stop_within_s = 0, step_timeout_s = 0;
+};
+
+// Options of both the search and `resume`.
+void add_run_options(po::options_description& options, SearchArgs& a) {
+  options.add_options()("study", po::value(&a.study), "study name")(
+      "trials", po::value<std::string>(), "number of trials of the study (overrides the space's \"trials\")")(
+      "retries", po::value<std::string>(), "times a FAIL trial runs again (overrides the space's retries.failed)")(
+      "gpus-per-trial", po::value<std::string>(), "ranks (one GPU each) that train one trial together (overrides resources.gpus_per_trial)")(
+      "progress", po::value(&a.progress), "auto (live on a terminal), live, plain or none")(
+      "heartbeat-timeout", po::value(&a.heartbeat_timeout_s), "seconds of silence after which a busy worker is lost (default 60; 0: never)")(
+      "stop-timeout", po::value(&a.stop_timeout_s), "after a stop signal, the longest wait in seconds for running trials (default 30)")(
+      "stop-within", po::value(&a.stop_within_s), "after a stop signal, exit within this many seconds even if a step still runs (default 0: no bound)")(
+      "step-timeout", po::value(&a.step_timeout_s), "seconds without a step report after which a trial FAILs and its worker is left out (default 0: never)")(
+      "run-report", po::value(&a.run_report), "FILE: at the end, how this run ended and what it did, in JSON (for batch scripts)");
+}
+
+// Checks of both: shorthands turned into --set, the progress style, the time limits.
+void finish_run_args(const po::variables_map& vm, SearchArgs& a) {
+  if (vm.count("trials")) a.sets.push_back("trials=" + vm["trials"].as<std::string>());
+  if (vm.count("retries")) a.sets.push_back("retries.failed=" + vm["retries"].as<std::string>());
+  if (vm.count("gpus-per-trial")) a.sets.push_back("resources.gpus_per_trial=" + vm["gpus-per-trial"].as<std::string>());
+  if (a.progress != "auto" && a.progress != "live" && a.progress != "plain" && a.progress != "none") {
+    throw UserError("--progress " + a.progress + ": use auto, live, plain or none");
+  }
+  if (!(a.heartbeat_timeout_s >= 0)) throw UserError("--heartbeat-timeout must be >= 0 seconds (0: never)");
+  if (!(a.stop_timeout_s >= 0)) throw UserError("--stop-timeout must be >= 0 seconds");
+  if (!(a.stop_within_s >= 0)) throw UserError("--stop-within must be >= 0 seconds (0: no bound)");
+  if (!(a.step_timeout_s >= 0)) throw UserError("--step-timeout must be >= 0 seconds (0: never)");
+  if (!a.run_report.empty()) {
+    const auto folder = std::filesystem::absolute(a.run_report).parent_path();
+    if (!std::filesystem::is_directory(folder)) {
+      throw UserError("--run-report " + a.run_report + ": the folder " + folder.string() + " does not exist; create it or name a file in an existing one");
+    }
+  }
+}
+
+SearchArgs parse_search_args(int argc, char** argv) {
+  SearchArgs a;
+  po::options_description options("search options");
+  options.add_options()("db", po::value(&a.db), "SQLite database file (default runs.db)")(
+      "seed", po::value<std::string>(), "sampler seed (overrides sampler.seed)")(
+      "set", po::value(&a.sets)->composing(), "KEY=VALUE: override any part of the space by its dotted path");
+  add_run_options(options, a);
+  const po::variables_map vm = parse_command_line(argc, argv, options, a.space_file, kUsage);
+  if (a.space_file.empty()) throw UserError(std::string("no space file given\n") + kUsage);
+  // --trials, --retries and --seed are shorthands for --set, applied in the same way.
+  if (vm.count("seed")) a.sets.push_back("sampler.seed=" + vm["seed"].as<std::string>());
+  finish_run_args(vm, a);
+  if (a.study.empty()) a.study = std::filesystem::path(a.space_file).stem().string();
+  return a;
+}
+
+// hpsearch resume DB [--study S] [--trials T] [--retries N] ...: argv[0] is "resume".
+SearchArgs parse_resume_args(int argc, char** argv) {
+  SearchArgs a;
+  a.resume = true;
+  a.db.clear();
+  po::options_description options("resume options");
+  add_run_options(options, a);
+  const po::variables_map vm = parse_command_line(argc, argv, options, a.db, kUsage);
+  if (a.db.empty()) throw UserError(std::string("resume needs a database file\n") + kUsage);
+  finish_run_args(vm, a);
+  return a;
+}
+
+// --run-report: one JSON object, written whole (a temporary file renamed) so that a reader never
+// sees half of it. Batch scripts decide from it whether running the job again would get anywhere:
+//   {"study", "db", "ended": "finished" | "stopped" | "out_of_workers", "signal": "SIGUSR2" | null,
+//    "trials_finished", "trials_advanced", "trials_interrupted"}
+// trials_finished: trials that ended in this run (COMPLETE, PRUNED, FAIL); trials_advanced: see
+// SearchOutcome::advanced.
+void write_run_report(const std::string& path, const SearchArgs& args, const SearchOutcome& outcome) {
+  const json report{{"study", args.study},
+                    {"db", args.db},
+                    {"ended", outcome.out_of_workers ? "out_of_workers" : outcome.stop_signal != 0 ? "stopped" : "finished"},
+                    {"signal", outcome.stop_signal != 0 ? json(stop_signals::name(outcome.stop_signal)) : json(nullptr)},
+                    {"trials_finished", outcome.complete + outcome.pruned + outcome.failed},
+                    {"trials_advanced", outcome.advanced},
+                    {"trials_interrupted", outcome.interrupted}};
+  const std::string partial = path + ".partial";
+  std::FILE* out = std::fopen(partial.c_str(), "w");
+  const std::string text = report.dump() + "\n";
+  const bool written = out && std::fwrite(text.data(), 1, text.size(), out) == text.size();
+  if (out) std::fclose(out);
+  if (!written || std::rename(partial.c_str(), path.c_str()) != 0) {
+    std::cerr << "hpsearch: warning: could not write the run report " << path << " (the database is complete)\n";
+  }
+}
+
+}  // namespace
+
+int run_search_command(int argc, char** argv) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+
+  if (rank != protocol::kMasterRank) {
+    // 1. Workers learn the study from the master; nothing means the master refused it.
+    const std::optional<protocol::StudyForWorkers> study = protocol::receive_study();
+    if (!study) return 2;
+    const std::unique_ptr<WorkerGroup> group = join_worker_groups(study->group_size);  // collective, with the master
+    if (!run_mpi_worker(*study, group.get())) {
+      // Told to leave while its trainer would not return: the trial's state is on disk already,
+      // and destructors would wait for that trainer.
+      MPI_Finalize();
+      std::_Exit(0);
+    }
+    return 0;
+  }
+
+  PreparedStudy prepared;
+  SearchArgs args;
+  try {
+    const bool resume = argc > 1 && std::string(argv[1]) == "resume";
+    args = resume ? parse_resume_args(argc - 1, argv + 1) : parse_search_args(argc, argv);
+    StudyRequest request{args.space_file, args.db, args.study, args.resume, {}, size - 1};
+    for (const auto& s : args.sets) request.overrides.push_back(split_assignment(s));
+    // The trainer's settings are checked here, where the trainers are known; its data loads later, on the workers.
+    prepared = prepare_study(request, [](const StudySpec& spec) { make_trainer(spec.trainer, spec.source); });
+    args.study = prepared.study.name;  // a resume names the database's only study
+  } catch (...) {
+    protocol::broadcast_study(std::nullopt);  // 1. refused: every worker ends with exit code 2
+    throw;
+  }
+  const StudySpec& spec = prepared.spec;
+  // Workers beat several times within the limit, so that one late beat does not lose them.
+  const double heartbeat_s = args.heartbeat_timeout_s > 0 ? std::min(5.0, args.heartbeat_timeout_s / 4) : 5.0;
+  // Ranks per trial group: resources.gpus_per_trial, though groups run on CPU too (0: no groups).
+  const int group_size = spec.gpus_per_trial;
+  protocol::broadcast_study(
+      protocol::StudyForWorkers{spec.trainer, spec.objective_metric, spec.source, spec.mode, heartbeat_s, group_size});
+  join_worker_groups(group_size);  // collective: the workers pick their GPUs and form trial groups
+  auto sampler = make_sampler(spec.sampler, spec.space, spec.source);
+  std::unique_ptr<WorkerPool> pool;
+  TrialThread* trial_thread = nullptr;
+  if (size > 1) {
+    pool = std::make_unique<MpiWorkerPool>(size, group_size);
+  } else {
+    auto own = std::make_unique<TrialThread>(make_trainer(spec.trainer, spec.source), spec.objective_metric, spec.mode);
+    trial_thread = own.get();
+    pool = std::move(own);
+  }
+  const auto pruner = make_pruner(spec.pruner, spec.source);
+
+  const std::filesystem::path db_path(args.db);
+  MasterOptions options;
+  options.trials = spec.trials;
+  options.trial_root = db_path.parent_path() / (db_path.stem().string() + "_trials") / args.study;
+  options.progress = args.progress == "live" ? Progress::Style::Live
+                     : args.progress == "plain" ? Progress::Style::Plain
+                     : args.progress == "none" ? Progress::Style::None
+                                               : Progress::style_for(stderr);
+  options.pruner = pruner.get();
+  options.retries_failed = spec.retries_failed;
+  options.heartbeat_timeout_s = args.heartbeat_timeout_s;
+  options.stop_timeout_s = args.stop_timeout_s;
+  options.step_timeout_s = args.step_timeout_s;
+  options.stop_within_s = args.stop_within_s;
+  options.watch_signals = true;
+  const auto& history = prepared.storage->history();
+  int finished = 0;
+  for (const auto& t : history.trials) finished += is_finished(t.state) ? 1 : 0;
+  std::cerr << "hpsearch: study '" << args.study << "' in " << args.db << ": " << spec.trials << " trials (" << finished
+            << " finished before), " << spec.sampler.value("type", "random") << " sampler, " << pruner->name() << " pruner, " << pool->worker_count()
+            << (size > 1 ? " MPI worker(s)" : " worker in the master process") << ", " << spec.trainer.value("type", "?")
+            << " trainer on " << describe_device() << "\n";
+
+  Master master(*prepared.storage, *sampler, spec.space, *pool, options);
+  const SearchOutcome outcome = master.run();
+  const std::string study_option = args.resume || args.study != std::filesystem::path(args.space_file).stem().string() ? " --study " + args.study : "";
+  std::cerr << "hpsearch: this run finished " << outcome.complete + outcome.pruned + outcome.failed << " trials (" << outcome.complete
+            << " COMPLETE, " << outcome.pruned << " PRUNED, " << outcome.failed << " FAIL" << (outcome.retried ? ", " + std::to_string(outcome.retried) + " failed attempts run again" : "")
+            << "); see: hpsearch summarize " << args.db << study_option << "\n";
+  if (outcome.stop_signal != 0) {
+    std::cerr << "hpsearch: stopped by " << stop_signals::name(outcome.stop_signal) << (outcome.stopped_at_once ? " (at once)" : "") << ": "
+              << outcome.interrupted << " trial(s) INTERRUPTED, to run again with their number and configuration; continue with: "
+              << (size > 1 ? "mpirun -np " + std::to_string(size) + " " : "") << "hpsearch resume " << args.db << " --study " << args.study << "\n";
+  }
+  if (outcome.started > 0) {
+    const double per_trial_us = 1e6 / outcome.started;
+    std::fprintf(stderr,
+                 "hpsearch: %d trials in %.3f s (%.1f trials/s); master time per trial %.1f us: sampler %.1f, database %.1f, "
+                 "messages %.1f, pruner %.1f (%lld decisions, %.2f us each)\n",
+                 outcome.started, outcome.wall_s, outcome.started / outcome.wall_s,
+                 (outcome.sampler_s + outcome.storage_s + outcome.messaging_s + outcome.pruner_s) * per_trial_us,
+                 outcome.sampler_s * per_trial_us, outcome.storage_s * per_trial_us, outcome.messaging_s * per_trial_us,
+                 outcome.pruner_s * per_trial_us, outcome.decisions,
+                 outcome.decisions > 0 ? outcome.pruner_s * 1e6 / static_cast<double>(outcome.decisions) : 0.0);
+  }
+  const int code = outcome.out_of_workers ? 1 : 0;
+  if (!args.run_report.empty()) write_run_report(args.run_report, args, outcome);
+  if (outcome.out_of_workers) std::cerr << "hpsearch: error: every worker was lost; the remaining trials wait for a resume\n";
+  prepared.storage.reset();  // the lock is released and the database closed before any abort below
+  if (!outcome.silent_workers.empty()) {
+    // A lost worker that never spoke again cannot join MPI_Finalize, which would then never end.
+    std::cerr << "hpsearch: " << outcome.silent_workers.size() << " lost worker(s) never answered again or are stuck in a trial; the database is complete, ending the job with MPI_Abort\n";
+    MPI_Abort(MPI_COMM_WORLD, code);
+  }
+  if (trial_thread && !trial_thread->wait_until_idle(std::chrono::seconds(2))) {
+    MPI_Finalize();
+    std::_Exit(code);  // the trainer would not return; its trial is INTERRUPTED on disk
+  }
+  return code;
+}
+
+}  // namespace hpsearch

@@ -1,0 +1,121 @@
+#include "study/study_setup.hpp"
+
+#include <optional>
+#include <random>
+
+#include "core/errors.hpp"
+#include "search/sampler.hpp"
+
+namespace hpsearch {
+
+using nlohmann::json;
+
+json without_run_settings(json document) {
+  document.erase("trials");
+  document.erase("retries");
+  document.erase("resources");  // how many GPUs train a trial does not change what the study searches
+  if (!document.contains("sampler")) document["sampler"] = json{{"type", "random"}};
+  return document;
+}
+
+namespace {
+
+// The study a resume continues: the one named, or the database's only one. Reads the file without
+// writing to it (a refused resume leaves it as it was).
+StoredStudy study_to_resume(const StudyRequest& request) {
+  std::vector<StoredStudy> studies = SqliteStorage(request.db, SqliteStorage::Access::ReadOnly).studies();
+  std::string names;
+  for (const auto& s : studies) names += (names.empty() ? "" : ", ") + s.name;
+  if (studies.empty()) throw UserError(request.db + ": holds no study to resume");
+  if (request.study.empty()) {
+    if (studies.size() > 1) throw UserError(request.db + ": holds several studies (" + names + "); name one with --study");
+    return studies.front();
+  }
+  for (auto& s : studies) {
+    if (s.name == request.study) return s;
+  }
+  throw UserError(request.db + ": --study " + request.study + ": no such study (it holds " + names + ")");
+}
+
+// Same study again: it goes on, with the seed it was given (filled into `document` when the run
+// names none). Anything else that differs from the stored space (the number of trials and retries
+// aside) would mix two searches in one study.
+void check_same_space(const StoredStudy& stored_study, json& document, const StudyRequest& request) {
+  // A space without a sampler has the default one, as a new study stores it (else the seed below
+  // would make {"seed": S} of it, and the same command again would be refused as another space).
+  if (!document.contains("sampler")) document["sampler"] = json{{"type", "random"}};
+  if (!document["sampler"].contains("seed") && stored_study.document.contains("sampler")) {
+    document["sampler"]["seed"] = stored_study.document["sampler"].value("seed", 0);
+  }
+  const json stored = without_run_settings(stored_study.document), asked = without_run_settings(document);
+  if (stored == asked) return;
+  std::string differing;
+  for (auto it = asked.begin(); it != asked.end(); ++it) {
+    if (!stored.contains(it.key()) || stored[it.key()] != it.value()) differing += (differing.empty() ? "" : ", ") + it.key();
+  }
+  for (auto it = stored.begin(); it != stored.end(); ++it) {
+    if (!asked.contains(it.key())) differing += (differing.empty() ? "" : ", ") + it.key();
+  }
+  throw UserError(request.db + ": study '" + stored_study.name + "' was made from a different space (" + differing + " differ from " +
+                  request.space_file + "); use --study NEW_NAME or another --db to start a new study");
+}
+
+}  // namespace
+
+PreparedStudy prepare_study(const StudyRequest& request, const TrainerCheck& check_trainer) {
+  // 1. The study as asked: the space file, or the stored document, with the --set overrides.
+  PreparedStudy p;
+  json document;
+  std::string name = request.study, source, space_file, space_text;
+  std::optional<StoredStudy> existing;
+  if (request.resume) {
+    existing = study_to_resume(request);
+    name = existing->name;
+    document = existing->document;
+    source = request.db + " (study '" + name + "')";
+    space_file = existing->space_file;
+    space_text = existing->space_text;
+    for (const auto& [key, value] : request.overrides) set_by_path(document, key, parse_override_value(value), "--set " + key);
+  } else {
+    const StudySpec loaded = StudySpec::load(request.space_file, request.overrides);
+    document = loaded.document;
+    source = space_file = request.space_file;
+    space_text = loaded.file_text;
+  }
+
+  // 2. Every check that needs no database: the spec, the trainer, the sampler, the groups.
+  p.spec = StudySpec::from_document(document, source, space_text);
+  check_trainer(p.spec);  // data loads later, on the workers
+  make_sampler(p.spec.sampler, p.spec.space, p.spec.source);
+  if (const int g = p.spec.gpus_per_trial; g > 0 && request.worker_ranks % g != 0) {
+    throw UserError("--gpus-per-trial " + std::to_string(g) + " (resources.gpus_per_trial of " + p.spec.source + "): the " +
+                    std::to_string(request.worker_ranks) + " worker ranks do not form whole groups; start 1 + a multiple of " +
+                    std::to_string(g) + " ranks (mpirun -np " + std::to_string(1 + g) + ", " + std::to_string(1 + 2 * g) + ", ...)");
+  }
+
+  // 3. The database: the same space as the stored study, if any, before the lock is taken.
+  p.storage = std::make_unique<SqliteStorage>(request.db, SqliteStorage::Access::ReadWrite);
+  if (!request.resume) existing = p.storage->find_study(name);
+  if (existing) check_same_space(*existing, document, request);
+  // 4. From here on this search owns the study (a second search of it is refused, exit 2); taking
+  // the lock upgrades an older schema, in the same transaction.
+  p.storage->acquire_lock(name);
+  if (!existing && (existing = p.storage->find_study(name))) check_same_space(*existing, document, request);  // created meanwhile
+
+  // 5. The study continued (more trials, other retries stored) or created, with a drawn seed.
+  if (existing) {
+    document["trials"] = p.spec.trials;
+    p.study = *existing;
+    p.study.document = document;
+    if (document != existing->document) p.storage->update_study_document(p.study);
+  } else {
+    if (!document["sampler"].is_object()) document["sampler"] = json{{"type", "random"}};
+    if (!document["sampler"].contains("seed")) document["sampler"]["seed"] = std::random_device{}() & 0x7fffffff;
+    p.study = p.storage->create_study(name, space_file, space_text, document);
+  }
+  p.spec = StudySpec::from_document(document, source, space_text);
+  p.storage->open_study(p.study, p.spec.mode, p.spec.objective_metric, p.spec.space.size());
+  return p;
+}
+
+}  // namespace hpsearch

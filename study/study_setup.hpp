@@ -1,0 +1,57 @@
+#pragma once
+// Preparing a search: a new study from a space file, the same study again (it goes on), or a
+// resume from the space stored in the database. Every rule of which run may continue which study
+// lives here, not in the command line:
+//   - a study is found by name (resume: the database's only study, or --study);
+//   - the same space again continues the study, with the sampler seed it was given; a space that
+//     differs in anything but trials, retries and resources is refused (it would mix two searches
+//     in one study), naming the differing top-level keys;
+//   - a new study without sampler.seed gets a drawn one, stored with it, so that a resume samples
+//     what the first run would have;
+//   - the study's lock is taken before the study is created or changed (a second search of the
+//     same study is refused while the first lives).
+// Nothing is written before every check passed: the spec, the trainer's settings (check_trainer),
+// the sampler's and the group size are checked first, and a refused request leaves the database
+// as it was (or absent).
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "study/sqlite_storage.hpp"
+#include "study/study_spec.hpp"
+
+namespace hpsearch {
+
+struct StudyRequest {
+  std::string space_file;  // a new search: the space file; empty for a resume
+  std::string db;          // the database file
+  std::string study;       // the study's name; empty for a resume: the database's only study
+  bool resume = false;     // the space is the one stored in the database
+  std::vector<std::pair<std::string, std::string>> overrides;  // --set ("dotted.path", "VALUE"), applied in order
+  // Worker ranks of this run (mpirun -np minus the master): with groups (resources.gpus_per_trial
+  // G > 0) they must form whole groups of G.
+  int worker_ranks = 0;
+};
+
+struct PreparedStudy {
+  StudySpec spec;                          // the study as it runs now (its stored document, with this run's settings)
+  std::unique_ptr<SqliteStorage> storage;  // open, the study locked (released when destroyed) and opened
+  StoredStudy study;                       // its row; study.name is the study's name, also for a resume
+};
+
+// Checks what the study library cannot: the trainer's settings (trainers/torch's make_trainer),
+// given the spec; throws UserError. Called before anything is written.
+using TrainerCheck = std::function<void(const StudySpec& spec)>;
+
+// Throws UserError (exit 2) for any refusal, having written nothing.
+PreparedStudy prepare_study(const StudyRequest& request, const TrainerCheck& check_trainer);
+
+// The parts of a study's document that may change from one run to the next (trials, retries,
+// resources) taken out, and the default sampler filled in: what must match for a run to continue a study.
+nlohmann::json without_run_settings(nlohmann::json document);
+
+}  // namespace hpsearch
