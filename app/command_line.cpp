@@ -36,7 +36,8 @@ json read_params_file(const std::string& path) {
   } catch (const json::exception& e) {
     throw FileError(path, "", std::string("not JSON: ") + e.what());
   }
-  if (config.is_object() && config.contains("number") && config.contains("params") && config["params"].is_object()) config = config["params"];
+  if (config.is_object() && config.contains("number") && config.contains("params") && config["params"].is_object())
+    config = config["params"];
   if (!config.is_object()) throw FileError(path, "", "must be a resolved configuration: a JSON object, got " + config.dump().substr(0, 80));
   return config;
 }

@@ -1,10 +1,9 @@
 #pragma once
 // What the subcommands' command lines share: options plus one positional argument (the space
 // file, or the database), and the reading of a resolved configuration file (--params P.json).
-#include <string>
-
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace hpsearch {
 

@@ -9,20 +9,19 @@
 // space's own when it is constant, else the trainer's default network (classify: seed 003's).
 // The input shape and the number of outputs come from the trainer's data folder (classify) or from
 // --input and --outputs.
+#include <boost/program_options.hpp>
 #include <iomanip>
 #include <iostream>
-#include <sstream>
-
-#include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "app/command_line.hpp"
 #include "app/commands.hpp"
-#include "study/study_spec.hpp"
 #include "core/errors.hpp"
-#include "trainers/torch/classify/classify_trainer.hpp"
-#include "trainers/core/data/classification_files.hpp"
+#include "study/study_spec.hpp"
 #include "trainers/core/architecture.hpp"
+#include "trainers/core/data/classification_files.hpp"
+#include "trainers/torch/classify/classify_trainer.hpp"
 
 namespace hpsearch {
 
@@ -63,7 +62,8 @@ std::vector<int64_t> parse_shape(const std::string& text) {
     } catch (const std::exception&) {  // std::stoll's own: no digits, or out of range
       used = 0;
     }
-    if (used == 0 || used != part.size() || v <= 0) throw UserError("--input " + text + ": use CxHxW (e.g. 3x32x32) or F, with positive sizes");
+    if (used == 0 || used != part.size() || v <= 0)
+      throw UserError("--input " + text + ": use CxHxW (e.g. 3x32x32) or F, with positive sizes");
     shape.push_back(v);
   }
   if (shape.size() != 3 && shape.size() != 1) throw UserError("--input " + text + ": use CxHxW (e.g. 3x32x32) or F");
@@ -78,7 +78,8 @@ int run_describe_command(int argc, char** argv) {
   po::options_description options("describe options");
   options.add_options()("params", po::value(&params_file), "a resolved configuration (JSON) holding the architecture")(
       "input", po::value(&input_text), "one input's shape, CxHxW (default: from the trainer's data)")(
-      "outputs", po::value(&outputs), "the output layer's width (default: the data's classes)")("format", po::value(&format), "table or json");
+      "outputs", po::value(&outputs), "the output layer's width (default: the data's classes)")("format", po::value(&format),
+                                                                                                "table or json");
   parse_command_line(argc, argv, options, space_file, kDescribeUsage);
   if (space_file.empty()) throw UserError(std::string("describe needs a space file\n") + kDescribeUsage);
   if (format != "table" && format != "json") throw UserError("--format " + format + ": use table or json");
@@ -135,7 +136,8 @@ int run_describe_command(int argc, char** argv) {
       throw FileError(spec.source, "trainer.data", std::string(e.what()) + " (or give --input CxHxW and --outputs N)");
     }
   }
-  if (input.empty()) throw UserError("describe needs the input's shape: --input CxHxW (the " + trainer + " trainer has no data folder to read it from)");
+  if (input.empty())
+    throw UserError("describe needs the input's shape: --input CxHxW (the " + trainer + " trainer has no data folder to read it from)");
   if (outputs <= 0) throw UserError("describe needs the output layer's width: --outputs N");
 
   nn::ModelCost cost;
@@ -159,7 +161,11 @@ int run_describe_command(int argc, char** argv) {
                         {"additions", l.additions},
                         {"maximums", l.maximums}});
     }
-    std::cout << json{{"architecture", architecture}, {"source", source}, {"input", input}, {"outputs", outputs}, {"layers", layers},
+    std::cout << json{{"architecture", architecture},
+                      {"source", source},
+                      {"input", input},
+                      {"outputs", outputs},
+                      {"layers", layers},
                       {"totals",
                        {{"parameters", cost.parameters},
                         {"multiplications", cost.multiplications},
@@ -176,11 +182,13 @@ int run_describe_command(int argc, char** argv) {
   out << "network: " << source << "\ninput X0: " << shape_text(input) << ", outputs: " << outputs << "\n"
       << "operations are per image (one forward pass in evaluation mode)\n\n";
   out << std::left << std::setw(5) << "F" << std::setw(28) << "function" << std::setw(13) << "output" << std::setw(26) << "weights"
-      << std::right << std::setw(12) << "parameters" << std::setw(14) << "mult" << std::setw(14) << "add" << std::setw(12) << "max" << "\n";
+      << std::right << std::setw(12) << "parameters" << std::setw(14) << "mult" << std::setw(14) << "add" << std::setw(12) << "max"
+      << "\n";
   for (std::size_t i = 0; i < cost.layers.size(); ++i) {
     const auto& l = cost.layers[i];
     std::string weights;
-    for (const auto& [name, shape] : l.weights) weights += (weights.empty() ? "" : " + ") + std::string(name == "bias" ? "b " : "W ") + shape_text(shape);
+    for (const auto& [name, shape] : l.weights)
+      weights += (weights.empty() ? "" : " + ") + std::string(name == "bias" ? "b " : "W ") + shape_text(shape);
     if (weights.empty()) weights = "-";
     out << std::left << std::setw(5) << ("F" + std::to_string(i + 1)) << std::setw(28) << l.name << std::setw(13)
         << ("X" + std::to_string(i + 1) + " " + shape_text(l.output_shape)) << std::setw(26) << weights << std::right << std::setw(12)
@@ -193,7 +201,8 @@ int run_describe_command(int argc, char** argv) {
       << " MiB as float32); operations per image: " << grouped(cost.multiplications + cost.additions + cost.maximums) << "\n";
   if (spec.trainer.contains("max_params") && spec.trainer["max_params"].is_number()) {
     const auto limit = spec.trainer["max_params"].get<long long>();
-    out << "max_params " << grouped(limit) << ": " << (cost.parameters > limit ? "OVER (the trainer refuses it as infeasible)" : "within") << "\n";
+    out << "max_params " << grouped(limit) << ": " << (cost.parameters > limit ? "OVER (the trainer refuses it as infeasible)" : "within")
+        << "\n";
   }
   std::cout << out.str();
   return 0;

@@ -77,8 +77,10 @@ int main(int argc, char** argv) {
   // search before its first trial); workers ignore them (stop_signals.hpp).
   int world_rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
-  if (world_rank == protocol::kMasterRank) stop_signals::install();
-  else stop_signals::ignore();
+  if (world_rank == protocol::kMasterRank)
+    stop_signals::install();
+  else
+    stop_signals::ignore();
   int code = 0;
   try {
     code = run_search_command(argc, argv);

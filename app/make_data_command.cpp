@@ -62,7 +62,8 @@ void prepare_folder(const fs::path& folder) {
   if (!fs::is_directory(folder, ec)) throw UserError(folder.string() + ": --out exists and is not a folder");
   if (fs::is_empty(folder, ec)) return;
   if (!fs::exists(folder / kMarker)) {
-    throw UserError(folder.string() + ": --out is a non-empty folder that make-data did not write; refusing to mix files into it "
+    throw UserError(folder.string() +
+                    ": --out is a non-empty folder that make-data did not write; refusing to mix files into it "
                     "(give a new or empty folder)");
   }
   for (const auto& entry : fs::directory_iterator(folder)) {

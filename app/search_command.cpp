@@ -24,8 +24,8 @@
 #include "study/study_setup.hpp"
 #include "trainers/torch/device.hpp"
 #include "trainers/torch/registry.hpp"
-#include "worker/trial_thread.hpp"
 #include "worker/mpi_worker.hpp"
+#include "worker/trial_thread.hpp"
 #include "worker/worker_groups.hpp"
 
 namespace po = boost::program_options;
@@ -43,15 +43,19 @@ struct SearchArgs {
 
 // Options of both the search and `resume`.
 void add_run_options(po::options_description& options, SearchArgs& a) {
-  options.add_options()("study", po::value(&a.study), "study name")(
-      "trials", po::value<std::string>(), "number of trials of the study (overrides the space's \"trials\")")(
+  options.add_options()("study", po::value(&a.study), "study name")("trials", po::value<std::string>(),
+                                                                    "number of trials of the study (overrides the space's \"trials\")")(
       "retries", po::value<std::string>(), "times a FAIL trial runs again (overrides the space's retries.failed)")(
-      "gpus-per-trial", po::value<std::string>(), "ranks (one GPU each) that train one trial together (overrides resources.gpus_per_trial)")(
+      "gpus-per-trial", po::value<std::string>(),
+      "ranks (one GPU each) that train one trial together (overrides resources.gpus_per_trial)")(
       "progress", po::value(&a.progress), "auto (live on a terminal), live, plain or none")(
-      "heartbeat-timeout", po::value(&a.heartbeat_timeout_s), "seconds of silence after which a busy worker is lost (default 60; 0: never)")(
+      "heartbeat-timeout", po::value(&a.heartbeat_timeout_s),
+      "seconds of silence after which a busy worker is lost (default 60; 0: never)")(
       "stop-timeout", po::value(&a.stop_timeout_s), "after a stop signal, the longest wait in seconds for running trials (default 30)")(
-      "stop-within", po::value(&a.stop_within_s), "after a stop signal, exit within this many seconds even if a step still runs (default 0: no bound)")(
-      "step-timeout", po::value(&a.step_timeout_s), "seconds without a step report after which a trial FAILs and its worker is left out (default 0: never)")(
+      "stop-within", po::value(&a.stop_within_s),
+      "after a stop signal, exit within this many seconds even if a step still runs (default 0: no bound)")(
+      "step-timeout", po::value(&a.step_timeout_s),
+      "seconds without a step report after which a trial FAILs and its worker is left out (default 0: never)")(
       "run-report", po::value(&a.run_report), "FILE: at the end, how this run ended and what it did, in JSON (for batch scripts)");
 }
 
@@ -70,7 +74,8 @@ void finish_run_args(const po::variables_map& vm, SearchArgs& a) {
   if (!a.run_report.empty()) {
     const auto folder = std::filesystem::absolute(a.run_report).parent_path();
     if (!std::filesystem::is_directory(folder)) {
-      throw UserError("--run-report " + a.run_report + ": the folder " + folder.string() + " does not exist; create it or name a file in an existing one");
+      throw UserError("--run-report " + a.run_report + ": the folder " + folder.string() +
+                      " does not exist; create it or name a file in an existing one");
     }
   }
 }
@@ -78,8 +83,8 @@ void finish_run_args(const po::variables_map& vm, SearchArgs& a) {
 SearchArgs parse_search_args(int argc, char** argv) {
   SearchArgs a;
   po::options_description options("search options");
-  options.add_options()("db", po::value(&a.db), "SQLite database file (default runs.db)")(
-      "seed", po::value<std::string>(), "sampler seed (overrides sampler.seed)")(
+  options.add_options()("db", po::value(&a.db), "SQLite database file (default runs.db)")("seed", po::value<std::string>(),
+                                                                                          "sampler seed (overrides sampler.seed)")(
       "set", po::value(&a.sets)->composing(), "KEY=VALUE: override any part of the space by its dotted path");
   add_run_options(options, a);
   const po::variables_map vm = parse_command_line(argc, argv, options, a.space_file, kUsage);
@@ -113,7 +118,9 @@ SearchArgs parse_resume_args(int argc, char** argv) {
 void write_run_report(const std::string& path, const SearchArgs& args, const SearchOutcome& outcome) {
   const json report{{"study", args.study},
                     {"db", args.db},
-                    {"ended", outcome.out_of_workers ? "out_of_workers" : outcome.stop_signal != 0 ? "stopped" : "finished"},
+                    {"ended", outcome.out_of_workers     ? "out_of_workers"
+                              : outcome.stop_signal != 0 ? "stopped"
+                                                         : "finished"},
                     {"signal", outcome.stop_signal != 0 ? json(stop_signals::name(outcome.stop_signal)) : json(nullptr)},
                     {"trials_finished", outcome.complete + outcome.pruned + outcome.failed},
                     {"trials_advanced", outcome.advanced},
@@ -187,10 +194,10 @@ int run_search_command(int argc, char** argv) {
   MasterOptions options;
   options.trials = spec.trials;
   options.trial_root = db_path.parent_path() / (db_path.stem().string() + "_trials") / args.study;
-  options.progress = args.progress == "live" ? Progress::Style::Live
+  options.progress = args.progress == "live"    ? Progress::Style::Live
                      : args.progress == "plain" ? Progress::Style::Plain
-                     : args.progress == "none" ? Progress::Style::None
-                                               : Progress::style_for(stderr);
+                     : args.progress == "none"  ? Progress::Style::None
+                                                : Progress::style_for(stderr);
   options.pruner = pruner.get();
   options.retries_failed = spec.retries_failed;
   options.heartbeat_timeout_s = args.heartbeat_timeout_s;
@@ -202,20 +209,23 @@ int run_search_command(int argc, char** argv) {
   int finished = 0;
   for (const auto& t : history.trials) finished += is_finished(t.state) ? 1 : 0;
   std::cerr << "hpsearch: study '" << args.study << "' in " << args.db << ": " << spec.trials << " trials (" << finished
-            << " finished before), " << spec.sampler.value("type", "random") << " sampler, " << pruner->name() << " pruner, " << pool->worker_count()
-            << (size > 1 ? " MPI worker(s)" : " worker in the master process") << ", " << spec.trainer.value("type", "?")
-            << " trainer on " << describe_device() << "\n";
+            << " finished before), " << spec.sampler.value("type", "random") << " sampler, " << pruner->name() << " pruner, "
+            << pool->worker_count() << (size > 1 ? " MPI worker(s)" : " worker in the master process") << ", "
+            << spec.trainer.value("type", "?") << " trainer on " << describe_device() << "\n";
 
   Master master(*prepared.storage, *sampler, spec.space, *pool, options);
   const SearchOutcome outcome = master.run();
-  const std::string study_option = args.resume || args.study != std::filesystem::path(args.space_file).stem().string() ? " --study " + args.study : "";
+  const std::string study_option =
+      args.resume || args.study != std::filesystem::path(args.space_file).stem().string() ? " --study " + args.study : "";
   std::cerr << "hpsearch: this run finished " << outcome.complete + outcome.pruned + outcome.failed << " trials (" << outcome.complete
-            << " COMPLETE, " << outcome.pruned << " PRUNED, " << outcome.failed << " FAIL" << (outcome.retried ? ", " + std::to_string(outcome.retried) + " failed attempts run again" : "")
+            << " COMPLETE, " << outcome.pruned << " PRUNED, " << outcome.failed << " FAIL"
+            << (outcome.retried ? ", " + std::to_string(outcome.retried) + " failed attempts run again" : "")
             << "); see: hpsearch summarize " << args.db << study_option << "\n";
   if (outcome.stop_signal != 0) {
     std::cerr << "hpsearch: stopped by " << stop_signals::name(outcome.stop_signal) << (outcome.stopped_at_once ? " (at once)" : "") << ": "
               << outcome.interrupted << " trial(s) INTERRUPTED, to run again with their number and configuration; continue with: "
-              << (size > 1 ? "mpirun -np " + std::to_string(size) + " " : "") << "hpsearch resume " << args.db << " --study " << args.study << "\n";
+              << (size > 1 ? "mpirun -np " + std::to_string(size) + " " : "") << "hpsearch resume " << args.db << " --study " << args.study
+              << "\n";
   }
   if (outcome.started > 0) {
     const double per_trial_us = 1e6 / outcome.started;
@@ -234,7 +244,8 @@ int run_search_command(int argc, char** argv) {
   prepared.storage.reset();  // the lock is released and the database closed before any abort below
   if (!outcome.silent_workers.empty()) {
     // A lost worker that never spoke again cannot join MPI_Finalize, which would then never end.
-    std::cerr << "hpsearch: " << outcome.silent_workers.size() << " lost worker(s) never answered again or are stuck in a trial; the database is complete, ending the job with MPI_Abort\n";
+    std::cerr << "hpsearch: " << outcome.silent_workers.size()
+              << " lost worker(s) never answered again or are stuck in a trial; the database is complete, ending the job with MPI_Abort\n";
     MPI_Abort(MPI_COMM_WORLD, code);
   }
   if (trial_thread && !trial_thread->wait_until_idle(std::chrono::seconds(2))) {

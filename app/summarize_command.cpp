@@ -16,8 +16,7 @@ int run_summarize_command(int argc, char** argv) {
   SummaryOptions o;
   po::options_description options("summarize options");
   options.add_options()("study", po::value(&o.study), "study name (needed when the database holds several)")(
-      "top", po::value(&o.top), "number of best trials in the table (default 10)")("format", po::value(&o.format),
-                                                                                    "table, json or csv");
+      "top", po::value(&o.top), "number of best trials in the table (default 10)")("format", po::value(&o.format), "table, json or csv");
   parse_command_line(argc, argv, options, o.db_path, kUsage);
   if (o.db_path.empty()) throw UserError(std::string("summarize needs a database file\n") + kUsage);
   summarize(o, std::cout);

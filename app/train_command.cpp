@@ -15,22 +15,21 @@
 // remaining, speed and the losses (live on a terminal, one line per epoch otherwise).
 #include <unistd.h>
 
+#include <boost/program_options.hpp>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
-#include <sstream>
-
-#include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "app/command_line.hpp"
 #include "app/commands.hpp"
+#include "core/errors.hpp"
 #include "study/sqlite_storage.hpp"
 #include "study/study_spec.hpp"
-#include "core/errors.hpp"
 #include "trainers/torch/registry.hpp"
 
 namespace hpsearch {
@@ -50,8 +49,10 @@ std::string clock_text(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) return "?";
   const auto s = static_cast<long long>(std::llround(seconds));
   char buffer[32];
-  if (s >= 3600) std::snprintf(buffer, sizeof buffer, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
-  else std::snprintf(buffer, sizeof buffer, "%02lld:%02lld", s / 60, s % 60);
+  if (s >= 3600)
+    std::snprintf(buffer, sizeof buffer, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
+  else
+    std::snprintf(buffer, sizeof buffer, "%02lld:%02lld", s / 60, s % 60);
   return buffer;
 }
 
@@ -72,7 +73,9 @@ json best_configuration(const std::string& db, std::string study_name, const std
     study = storage.find_study(space_stem);
     const auto all = storage.studies();
     if (!study && all.size() == 1) study = all.front();
-    if (!study) throw UserError(db + ": no study named '" + space_stem + "'; name one with --study (the database holds " + std::to_string(all.size()) + ")");
+    if (!study)
+      throw UserError(db + ": no study named '" + space_stem + "'; name one with --study (the database holds " +
+                      std::to_string(all.size()) + ")");
   }
   const json objective = study->document.value("objective", json::object());
   const bool maximize = objective.value("mode", std::string("min")) == "max";
@@ -92,8 +95,14 @@ json best_configuration(const std::string& db, std::string study_name, const std
 class ProgressBar : public StepReporter {
  public:
   ProgressBar(int epochs, std::string objective, bool maximize, int patience, bool live, bool quiet, const std::filesystem::path& history)
-      : epochs_(epochs), objective_(std::move(objective)), maximize_(maximize), patience_(patience), live_(live), quiet_(quiet),
-        history_(history, std::ios::app), start_(std::chrono::steady_clock::now()) {}
+      : epochs_(epochs),
+        objective_(std::move(objective)),
+        maximize_(maximize),
+        patience_(patience),
+        live_(live),
+        quiet_(quiet),
+        history_(history, std::ios::app),
+        start_(std::chrono::steady_clock::now()) {}
 
   bool report(int step, const json& metrics) override {
     history_ << json{{"step", step}, {"metrics", metrics}}.dump() << "\n";
@@ -131,11 +140,13 @@ class ProgressBar : public StepReporter {
     const double fraction = epochs_ > 0 ? std::min(1.0, static_cast<double>(done) / epochs_) : 1.0;
     const int filled = static_cast<int>(fraction * kWidth);
     std::ostringstream line;
-    line << "> Training " << std::string(static_cast<std::size_t>(filled), '#') << std::string(static_cast<std::size_t>(kWidth - filled), '.') << " "
-         << done << "/" << epochs_ << " epochs [Elapsed=" << clock_text(elapsed)
-         << ", Remaining=" << clock_text(per_epoch * (epochs_ - done)) << ", Speed=";
-    if (std::isfinite(per_epoch)) line << std::fixed << std::setprecision(2) << per_epoch << std::defaultfloat << "s/epoch";
-    else line << "?";
+    line << "> Training " << std::string(static_cast<std::size_t>(filled), '#')
+         << std::string(static_cast<std::size_t>(kWidth - filled), '.') << " " << done << "/" << epochs_
+         << " epochs [Elapsed=" << clock_text(elapsed) << ", Remaining=" << clock_text(per_epoch * (epochs_ - done)) << ", Speed=";
+    if (std::isfinite(per_epoch))
+      line << std::fixed << std::setprecision(2) << per_epoch << std::defaultfloat << "s/epoch";
+    else
+      line << "?";
     for (const char* key : {"lr", "train_loss", "valid_loss"}) {
       if (metrics.contains(key) && metrics[key].is_number()) line << ", " << key << "=" << number_text(metrics[key].get<double>());
     }
@@ -143,8 +154,10 @@ class ProgressBar : public StepReporter {
       line << ", " << objective_ << "=" << number_text(metrics[objective_].get<double>());
     }
     line << "]";
-    if (live_) std::cerr << "\r\033[K" << line.str() << std::flush;
-    else std::cerr << line.str() << "\n";
+    if (live_)
+      std::cerr << "\r\033[K" << line.str() << std::flush;
+    else
+      std::cerr << line.str() << "\n";
   }
 
   int epochs_;
@@ -177,7 +190,8 @@ int run_train_command(int argc, char** argv) {
   const po::variables_map vm = parse_command_line(argc, argv, options, space_file, kTrainUsage);
   if (vm.count("epochs") && epochs < 1) throw UserError("--epochs must be at least 1\n" + std::string(kTrainUsage));
   if (space_file.empty()) throw UserError(std::string("train needs a space file\n") + kTrainUsage);
-  if (params_file.empty() == db.empty()) throw UserError(std::string("train needs exactly one of --params P.json and --from runs.db\n") + kTrainUsage);
+  if (params_file.empty() == db.empty())
+    throw UserError(std::string("train needs exactly one of --params P.json and --from runs.db\n") + kTrainUsage);
   if (!study.empty() && db.empty()) throw UserError("--study names a study of --from runs.db; there is no --from");
   if (progress != "auto" && progress != "live" && progress != "plain" && progress != "none") {
     throw UserError("--progress " + progress + ": use auto, live, plain or none");
@@ -191,7 +205,8 @@ int run_train_command(int argc, char** argv) {
   const std::string source = params_file.empty() ? db : params_file;
   json config = params_file.empty() ? best_configuration(db, study, stem, number) : read_params_file(params_file);
   if (epochs > 0) config["epochs"] = epochs;
-  const int total_epochs = config.contains("epochs") && config["epochs"].is_number() ? static_cast<int>(config["epochs"].get<double>()) : epochs;
+  const int total_epochs =
+      config.contains("epochs") && config["epochs"].is_number() ? static_cast<int>(config["epochs"].get<double>()) : epochs;
   int patience = 0;
   if (config.contains("early_stopping") && !config["early_stopping"].is_null()) {
     const json& p = config["early_stopping"];
@@ -214,8 +229,8 @@ int run_train_command(int argc, char** argv) {
   const bool live = progress == "live" || (progress == "auto" && isatty(fileno(stderr)));
   ProgressBar bar(total_epochs, spec.objective_metric, spec.mode == ObjectiveMode::Maximize, patience, live, progress == "none",
                   trial.trial_dir / "history.jsonl");
-  std::cerr << "hpsearch train: " << spec.trainer.value("type", "?") << " trainer, " << (total_epochs > 0 ? std::to_string(total_epochs) : "default")
-            << " epochs, into " << trial.trial_dir.string() << "\n";
+  std::cerr << "hpsearch train: " << spec.trainer.value("type", "?") << " trainer, "
+            << (total_epochs > 0 ? std::to_string(total_epochs) : "default") << " epochs, into " << trial.trial_dir.string() << "\n";
   double value = NAN;
   try {
     value = trainer->run(trial, bar);
@@ -225,11 +240,14 @@ int run_train_command(int argc, char** argv) {
     throw FileError(source, "", e.what());
   }
   bar.finish();
-  std::cerr << "hpsearch train: " << (bar.stopped_early() ? "stopped early (no improvement for " + std::to_string(patience) + " epochs); " : "")
-            << "best " << spec.objective_metric << " = " << number_text(std::isnan(bar.best()) ? value : bar.best()) << " at epoch "
-            << bar.best_step() << "; model in " << (trial.trial_dir / "best.pt").string() << "\n";
-  std::cout << json{{"best", std::isnan(bar.best()) ? value : bar.best()}, {"best_epoch", bar.best_step()},
-                    {"objective", spec.objective_metric}, {"out", trial.trial_dir.string()}}
+  std::cerr << "hpsearch train: "
+            << (bar.stopped_early() ? "stopped early (no improvement for " + std::to_string(patience) + " epochs); " : "") << "best "
+            << spec.objective_metric << " = " << number_text(std::isnan(bar.best()) ? value : bar.best()) << " at epoch " << bar.best_step()
+            << "; model in " << (trial.trial_dir / "best.pt").string() << "\n";
+  std::cout << json{{"best", std::isnan(bar.best()) ? value : bar.best()},
+                    {"best_epoch", bar.best_step()},
+                    {"objective", spec.objective_metric},
+                    {"out", trial.trial_dir.string()}}
                    .dump()
             << "\n";
   return 0;

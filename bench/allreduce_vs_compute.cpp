@@ -12,11 +12,11 @@
 #include <chrono>
 #include <cstdio>
 
+#include "comm/mpi_communicator.hpp"
+#include "comm/nccl_communicator.hpp"
 #include "trainers/torch/nn/compute_device.hpp"
 #include "trainers/torch/nn/data_parallel.hpp"
 #include "trainers/torch/nn/model_builder.hpp"
-#include "comm/mpi_communicator.hpp"
-#include "comm/nccl_communicator.hpp"
 
 using namespace hpsearch;
 using nlohmann::json;
@@ -37,23 +37,25 @@ std::vector<Workload> workloads() {
       {"act_fn", "relu"},
       {"batch_norm", {{"eps", 1e-5}, {"momentum", 0.0736}, {"affine", true}}},
       {"dropout_prob", 0.0},
+      {"layers_param", json::array({json::array({"conv2d", {{"out_channels", 4}, {"kernel_size", 3}}}),
+                                    json::array({"conv2d", {{"out_channels", 4}, {"kernel_size", 3}}}),
+                                    json::array({"conv2d", {{"out_channels", 4}, {"kernel_size", 3}}}),
+                                    json::array({"avg_pooling", {{"kernel_size", 2}, {"stride", 2}}}),
+                                    json::array({"conv2d", {{"out_channels", 16}, {"kernel_size", 5}}}),
+                                    json::array({"conv2d", {{"out_channels", 16}, {"kernel_size", 5}}}),
+                                    json::array({"avg_pooling", {{"kernel_size", 2}, {"stride", 2}}}),
+                                    json::array({"conv2d", {{"out_channels", 32}, {"kernel_size", 5}, {"padding", 2}}}),
+                                    json::array({"conv2d", {{"out_channels", 32}, {"kernel_size", 7}, {"padding", 3}}}),
+                                    json::array({"avg_pooling", {{"kernel_size", 2}, {"stride", 2}}}),
+                                    json::array({"conv2d", {{"out_channels", 64}, {"kernel_size", 5}, {"padding", 2}}}),
+                                    json::array({"flatten", json::object()}), json::array({"fully_connected", json::object()})})}};
+  const json forecast = {
+      {"act_fn", "tanh"},
+      {"dropout_prob", 0.45},
       {"layers_param",
-       json::array({json::array({"conv2d", {{"out_channels", 4}, {"kernel_size", 3}}}), json::array({"conv2d", {{"out_channels", 4}, {"kernel_size", 3}}}),
-                    json::array({"conv2d", {{"out_channels", 4}, {"kernel_size", 3}}}), json::array({"avg_pooling", {{"kernel_size", 2}, {"stride", 2}}}),
-                    json::array({"conv2d", {{"out_channels", 16}, {"kernel_size", 5}}}), json::array({"conv2d", {{"out_channels", 16}, {"kernel_size", 5}}}),
-                    json::array({"avg_pooling", {{"kernel_size", 2}, {"stride", 2}}}),
-                    json::array({"conv2d", {{"out_channels", 32}, {"kernel_size", 5}, {"padding", 2}}}),
-                    json::array({"conv2d", {{"out_channels", 32}, {"kernel_size", 7}, {"padding", 3}}}),
-                    json::array({"avg_pooling", {{"kernel_size", 2}, {"stride", 2}}}),
-                    json::array({"conv2d", {{"out_channels", 64}, {"kernel_size", 5}, {"padding", 2}}}), json::array({"flatten", json::object()}),
+       json::array({json::array({"fully_connected", {{"out_features", 512}}}), json::array({"fully_connected", {{"out_features", 256}}}),
+                    json::array({"fully_connected", {{"out_features", 128}}}), json::array({"fully_connected", {{"out_features", 128}}}),
                     json::array({"fully_connected", json::object()})})}};
-  const json forecast = {{"act_fn", "tanh"},
-                         {"dropout_prob", 0.45},
-                         {"layers_param", json::array({json::array({"fully_connected", {{"out_features", 512}}}),
-                                                       json::array({"fully_connected", {{"out_features", 256}}}),
-                                                       json::array({"fully_connected", {{"out_features", 128}}}),
-                                                       json::array({"fully_connected", {{"out_features", 128}}}),
-                                                       json::array({"fully_connected", json::object()})})}};
   const json classify = {
       {"act_fn", "relu"},
       {"layers_param",
@@ -152,22 +154,22 @@ int main(int argc, char** argv) {
       auto exposed_ms = [&](const GroupStep& g) { return std::max(0.0, g.step_s - compute_s) * 1e3; };
       if (rank == 0) {
         std::printf("%s\n", json{{"trainer", w.trainer},
-                                  {"device", device.str()},
-                                  {"communicator", communicator->name()},
-                                  {"ranks", size},
-                                  {"batch_size", w.batch_size},
-                                  {"gradient_bytes", gradient_bytes},
-                                  {"compute_ms_per_step", compute_s * 1e3},
-                                  {"allreduce_ms_per_step", overlapped.averaging_alone_s * 1e3},
-                                  {"allreduce_over_compute", overlapped.averaging_alone_s / compute_s},
-                                  {"one_bucket_step_ms", after_backward.step_s * 1e3},
-                                  {"one_bucket_exposed_ms", exposed_ms(after_backward)},
-                                  {"group_step_ms", overlapped.step_s * 1e3},
-                                  {"exposed_allreduce_ms", exposed_ms(overlapped)},
-                                  {"step_speedup_over_one_bucket", after_backward.step_s / overlapped.step_s},
-                                  {"buckets", overlapped.stats.buckets},
-                                  {"buckets_started_in_backward", overlapped.stats.started_in_backward},
-                                  {"gradients_after_first_start", overlapped.stats.gradients_after_first_start}}
+                                 {"device", device.str()},
+                                 {"communicator", communicator->name()},
+                                 {"ranks", size},
+                                 {"batch_size", w.batch_size},
+                                 {"gradient_bytes", gradient_bytes},
+                                 {"compute_ms_per_step", compute_s * 1e3},
+                                 {"allreduce_ms_per_step", overlapped.averaging_alone_s * 1e3},
+                                 {"allreduce_over_compute", overlapped.averaging_alone_s / compute_s},
+                                 {"one_bucket_step_ms", after_backward.step_s * 1e3},
+                                 {"one_bucket_exposed_ms", exposed_ms(after_backward)},
+                                 {"group_step_ms", overlapped.step_s * 1e3},
+                                 {"exposed_allreduce_ms", exposed_ms(overlapped)},
+                                 {"step_speedup_over_one_bucket", after_backward.step_s / overlapped.step_s},
+                                 {"buckets", overlapped.stats.buckets},
+                                 {"buckets_started_in_backward", overlapped.stats.started_in_backward},
+                                 {"gradients_after_first_start", overlapped.stats.gradients_after_first_start}}
                                 .dump()
                                 .c_str());
       }

@@ -12,19 +12,19 @@
 // draws CIFAR-sized 3x32x32 images and labels from a fixed seed; a folder loads CIFAR-10 or
 // Fashion-MNIST (its first --images training images). Timed: --epochs passes over the images
 // after --warmup-steps batches (cuDNN autotuning, allocator warm-up). Prints one JSON line.
-#include <chrono>
-#include <cstdlib>
-#include <iostream>
-#include <string>
-
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "trainers/core/architecture.hpp"
 #include "trainers/torch/classify/augmentation.hpp"
 #include "trainers/torch/classify/classify_trainer.hpp"
 #include "trainers/torch/data/classification.hpp"
-#include "trainers/core/architecture.hpp"
 #include "trainers/torch/nn/compute_device.hpp"
 #include "trainers/torch/nn/model_builder.hpp"
 #include "trainers/torch/nn/optimization.hpp"
@@ -54,14 +54,22 @@ int main(int argc, char** argv) {
       return argv[++i];
     };
     try {
-      if (a == "--batch-size") batch_size = std::stoll(value());
-      else if (a == "--images") images = std::stoll(value());
-      else if (a == "--epochs") epochs = std::stoll(value());
-      else if (a == "--warmup-steps") warmup = std::stoll(value());
-      else if (a == "--device") device_name = value();
-      else if (a == "--data") data = value();
-      else if (a == "--augment") augment = true;
-      else usage("unknown argument " + a);
+      if (a == "--batch-size")
+        batch_size = std::stoll(value());
+      else if (a == "--images")
+        images = std::stoll(value());
+      else if (a == "--epochs")
+        epochs = std::stoll(value());
+      else if (a == "--warmup-steps")
+        warmup = std::stoll(value());
+      else if (a == "--device")
+        device_name = value();
+      else if (a == "--data")
+        data = value();
+      else if (a == "--augment")
+        augment = true;
+      else
+        usage("unknown argument " + a);
     } catch (const std::logic_error&) {
       usage(a + ": not a number");
     }

@@ -9,6 +9,8 @@
 // summed on the device and read once per epoch. The images are random uint8 pixels with random
 // labels made on the device: throughput does not depend on what the pixels show. After --warmup
 // steps, --epochs passes over the images are timed; one JSON line per batch size on stdout.
+#include <torch/torch.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -17,11 +19,9 @@
 #include <string>
 #include <vector>
 
-#include <torch/torch.h>
-
+#include "trainers/core/architecture.hpp"
 #include "trainers/torch/balls/detect_loss.hpp"
 #include "trainers/torch/balls/detect_trainer.hpp"
-#include "trainers/core/architecture.hpp"
 #include "trainers/torch/nn/compute_device.hpp"
 #include "trainers/torch/nn/model_builder.hpp"
 
@@ -62,12 +62,18 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) usage(arg + " needs a value");
       return argv[++i];
     };
-    if (arg == "--batch-size") batch_sizes = parse_list(value());
-    else if (arg == "--images") images = std::atoll(value().c_str());
-    else if (arg == "--device") device_name = value();
-    else if (arg == "--epochs") epochs = std::atoi(value().c_str());
-    else if (arg == "--warmup") warmup = std::atoi(value().c_str());
-    else usage("unknown argument " + arg);
+    if (arg == "--batch-size")
+      batch_sizes = parse_list(value());
+    else if (arg == "--images")
+      images = std::atoll(value().c_str());
+    else if (arg == "--device")
+      device_name = value();
+    else if (arg == "--epochs")
+      epochs = std::atoi(value().c_str());
+    else if (arg == "--warmup")
+      warmup = std::atoi(value().c_str());
+    else
+      usage("unknown argument " + arg);
   }
   if (images < 2 || epochs < 1 || warmup < 0) usage("--images >= 2, --epochs >= 1, --warmup >= 0");
   const torch::Device device = device_name.empty() ? nn::compute_device() : torch::Device(device_name);
@@ -112,10 +118,11 @@ int main(int argc, char** argv) {
       loss_sum.item<float>();  // once per epoch, as the trainer does
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::printf("{\"bench\": \"detect_throughput\", \"impl\": \"hpsearch C++ (LibTorch %s)\", \"device\": \"%s\", \"batch_size\": %lld, "
-                "\"images\": %lld, \"epochs\": %d, \"images_per_s\": %.1f, \"seconds\": %.3f, \"loss\": %.5f}\n",
-                TORCH_VERSION, device.str().c_str(), static_cast<long long>(batch_size), static_cast<long long>(images), epochs,
-                static_cast<double>(trained) / seconds, seconds, loss_sum.item<float>());
+    std::printf(
+        "{\"bench\": \"detect_throughput\", \"impl\": \"hpsearch C++ (LibTorch %s)\", \"device\": \"%s\", \"batch_size\": %lld, "
+        "\"images\": %lld, \"epochs\": %d, \"images_per_s\": %.1f, \"seconds\": %.3f, \"loss\": %.5f}\n",
+        TORCH_VERSION, device.str().c_str(), static_cast<long long>(batch_size), static_cast<long long>(images), epochs,
+        static_cast<double>(trained) / seconds, seconds, loss_sum.item<float>());
     std::fflush(stdout);
   }
   return 0;

@@ -11,18 +11,19 @@
 // the time the master takes to record one step in SQLite (its per-step database work).
 //
 //   pruning [--seeds 10] [--trials 100] [--sampler tpe|random]
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "orchestrator/master.hpp"
-#include "study/sqlite_storage.hpp"
 #include "search/random.hpp"
+#include "study/sqlite_storage.hpp"
 #include "trainers/core/synthetic_functions.hpp"
 #include "trainers/torch/registry.hpp"
 #include "worker/trial_thread.hpp"
@@ -51,7 +52,8 @@ Run search(const json& pruner_settings, const std::string& sampler_type, int see
     const json sampler_settings{{"type", sampler_type}, {"seed", seed}};
     const json document{{"trainer", kTrainer}, {"params", kParams}, {"sampler", sampler_settings}, {"pruner", pruner_settings}};
     SqliteStorage storage(path.string(), SqliteStorage::Access::ReadWrite);
-    storage.open_study(storage.create_study("bench", "bench.json", document.dump(), document), ObjectiveMode::Minimize, "value", space.size());
+    storage.open_study(storage.create_study("bench", "bench.json", document.dump(), document), ObjectiveMode::Minimize, "value",
+                       space.size());
     auto sampler = make_sampler(sampler_settings, space, "bench");
     auto pruner = make_pruner(pruner_settings, "bench");
     TrialThread pool(make_trainer(kTrainer, "bench"), "value", ObjectiveMode::Minimize);
@@ -138,9 +140,12 @@ int main(int argc, char** argv) {
   int seeds = 10, trials = 100;
   std::string sampler = "tpe";
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--seeds")) seeds = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--trials")) trials = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--sampler")) sampler = argv[i + 1];
+    if (!std::strcmp(argv[i], "--seeds"))
+      seeds = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--trials"))
+      trials = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--sampler"))
+      sampler = argv[i + 1];
   }
   const std::vector<std::pair<std::string, json>> pruners{
       {"none", json{{"type", "none"}}},

@@ -19,11 +19,10 @@
 #include <cstring>
 #include <deque>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "search/history.hpp"
 #include "search/sampler.hpp"
@@ -56,14 +55,12 @@ json uniform_box(int n, double low, double high) {
 
 std::vector<TestSpace> test_spaces() {
   std::vector<TestSpace> spaces;
-  spaces.push_back({"branin",
-                    json::parse(R"({"x1": {"$uniform": [-5, 10]}, "x2": {"$uniform": [0, 15]}})"),
+  spaces.push_back({"branin", json::parse(R"({"x1": {"$uniform": [-5, 10]}, "x2": {"$uniform": [0, 15]}})"),
                     [](const json& c) { return synthetic::branin(c["x1"].get<double>(), c["x2"].get<double>()); },
                     synthetic::kBraninMinimum});
-  spaces.push_back({"hartmann6", uniform_box(6, 0, 1),
-                    [](const json& c) { return synthetic::hartmann6(inputs(c, 6)); }, synthetic::kHartmann6Minimum});
-  spaces.push_back({"rosenbrock4", uniform_box(4, -5, 10),
-                    [](const json& c) { return synthetic::rosenbrock(inputs(c, 4)); }, 0.0});
+  spaces.push_back(
+      {"hartmann6", uniform_box(6, 0, 1), [](const json& c) { return synthetic::hartmann6(inputs(c, 6)); }, synthetic::kHartmann6Minimum});
+  spaces.push_back({"rosenbrock4", uniform_box(4, -5, 10), [](const json& c) { return synthetic::rosenbrock(inputs(c, 4)); }, 0.0});
 
   // Mixed: a float, a log-float, a stepped float, an int, a normal and a categorical, with
   // interactions (the best x depends on the learning rate, the best units on the optimizer).
@@ -176,12 +173,18 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (arg == "--seeds") seeds = std::atoi(next().c_str());
-    else if (arg == "--trials") trials = std::atoi(next().c_str());
-    else if (arg == "--space") only = next();
-    else if (arg == "--pending") pending = std::atoi(next().c_str());
-    else if (arg == "--tpe") tpe_overrides = json::parse(next());
-    else if (arg == "--no-random") with_random = false;
+    if (arg == "--seeds")
+      seeds = std::atoi(next().c_str());
+    else if (arg == "--trials")
+      trials = std::atoi(next().c_str());
+    else if (arg == "--space")
+      only = next();
+    else if (arg == "--pending")
+      pending = std::atoi(next().c_str());
+    else if (arg == "--tpe")
+      tpe_overrides = json::parse(next());
+    else if (arg == "--no-random")
+      with_random = false;
     else {
       std::fprintf(stderr, "usage: tpe_regret [--seeds N] [--trials N] [--space NAME] [--pending K] [--tpe JSON] [--no-random]\n");
       return 2;

@@ -8,9 +8,8 @@
 #include <benchmark/benchmark.h>
 
 #include <cmath>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "search/history.hpp"
 #include "search/random.hpp"
@@ -91,11 +90,7 @@ BENCHMARK(BM_TpeSuggest)
     ->Args({10000, 14})
     ->Args({10000, 28})
     ->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_TpeSuggestExhaustive)
-    ->ArgNames({"trials", "params"})
-    ->Args({1000, 7})
-    ->Args({10000, 7})
-    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_TpeSuggestExhaustive)->ArgNames({"trials", "params"})->Args({1000, 7})->Args({10000, 7})->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

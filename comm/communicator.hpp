@@ -7,10 +7,10 @@
 // Every call is collective: all ranks of the group make the same calls in the same order with
 // tensors of the same size and type. A failure throws CommunicatorError naming the call, which
 // fails the trial (the worker records the reason) rather than the process.
+#include <torch/torch.h>
+
 #include <memory>
 #include <string>
-
-#include <torch/torch.h>
 
 #include "core/errors.hpp"
 
@@ -37,7 +37,7 @@ class PendingCollective {
 class Communicator {
  public:
   virtual ~Communicator() = default;
-  virtual int rank() const = 0;   // 0 is the group's first rank: it talks to the master
+  virtual int rank() const = 0;  // 0 is the group's first rank: it talks to the master
   virtual int size() const = 0;
   virtual std::string name() const = 0;  // "nccl" or "mpi", for reports
   // In place: every rank's `tensor` becomes the element-wise sum over the group. Contiguous

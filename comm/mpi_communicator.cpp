@@ -74,8 +74,8 @@ std::unique_ptr<PendingCollective> MpiCommunicator::start_all_reduce_sum(torch::
   if (size_ == 1) return std::make_unique<FinishedCollective>();
   if (!tensor.device().is_cpu() || !tensor.is_contiguous()) return Communicator::start_all_reduce_sum(tensor);
   MPI_Request request = MPI_REQUEST_NULL;
-  check(MPI_Iallreduce(MPI_IN_PLACE, tensor.data_ptr(), static_cast<int>(tensor.numel()), mpi_type_of(tensor, "MPI_Iallreduce"), MPI_SUM, group_,
-                       &request),
+  check(MPI_Iallreduce(MPI_IN_PLACE, tensor.data_ptr(), static_cast<int>(tensor.numel()), mpi_type_of(tensor, "MPI_Iallreduce"), MPI_SUM,
+                       group_, &request),
         "MPI_Iallreduce");
   return std::make_unique<MpiPendingCollective>(request, "MPI_Iallreduce");
 }

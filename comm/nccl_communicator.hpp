@@ -7,9 +7,9 @@
 // the tensor ready on the current stream: the all-reduce of one bucket of gradients then runs
 // beside the backward kernels that compute the next bucket; wait() makes the current stream wait
 // for it (the host never blocks). Built only when CMake finds NCCL and CUDA (HPSEARCH_WITH_NCCL).
-#include <memory>
-
 #include <mpi.h>
+
+#include <memory>
 
 #include "comm/communicator.hpp"
 

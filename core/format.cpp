@@ -14,8 +14,10 @@ std::string format_duration(double seconds) {
   }
   const long s = std::lround(seconds);
   char buffer[32];
-  if (s >= 3600) std::snprintf(buffer, sizeof buffer, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
-  else std::snprintf(buffer, sizeof buffer, "%02ld:%02ld", s / 60, s % 60);
+  if (s >= 3600)
+    std::snprintf(buffer, sizeof buffer, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
+  else
+    std::snprintf(buffer, sizeof buffer, "%02ld:%02ld", s / 60, s % 60);
   return buffer;
 }
 

@@ -358,7 +358,7 @@ std::string table_after_marker(const std::string& markdown_text, const std::stri
   std::size_t line = markdown_text.find('\n', at);
   while (line != std::string::npos && line + 1 < markdown_text.size() && markdown_text[line + 1] == '|') {
     const std::size_t end = markdown_text.find('\n', line + 1);
-    table += markdown_text.substr(line + 1, end == std::string::npos ? std::string::npos : end - line) ;
+    table += markdown_text.substr(line + 1, end == std::string::npos ? std::string::npos : end - line);
     if (end == std::string::npos) table += "\n";
     line = end;
   }

@@ -10,10 +10,9 @@
 // resources) and for the keys of a trial's configuration that a trainer reads.
 #include <cstdint>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace hpsearch::settings {
 
@@ -58,7 +57,7 @@ Setting null_is_default(Setting s);  // null reads as absent
 // An object whose keys are declared by `table` (which must outlive every reader of it).
 Setting table(std::string key, const Table& table, std::string doc);
 Setting documented_default(Setting s, std::string text);  // the README's default column says `text`
-Setting or_word(Setting s, std::string word);              // a number, or this string ("auto")
+Setting or_word(Setting s, std::string word);             // a number, or this string ("auto")
 
 struct Table {
   std::string name;  // what it declares, in messages: "tpe sampler", "classify trainer", "objective"

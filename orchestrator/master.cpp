@@ -2,8 +2,8 @@
 
 #include <cstdio>
 
-#include "protocol/stop_signals.hpp"
 #include "core/errors.hpp"
+#include "protocol/stop_signals.hpp"
 
 namespace hpsearch {
 
@@ -104,7 +104,9 @@ void Master::stop_gracefully() {
     wait = std::min(wait, seconds(options_.stop_within_s));
   }
   loop_.stop_deadline = Clock::now() + wait;
-  std::fprintf(stderr, "\nhpsearch: %s: stopping; no new trials, %zu running trial(s) stop at their next step (at most %.0f s; a second signal stops at once)\n",
+  std::fprintf(stderr,
+               "\nhpsearch: %s: stopping; no new trials, %zu running trial(s) stop at their next step (at most %.0f s; a second signal "
+               "stops at once)\n",
                stop_signals::name(outcome_.stop_signal), loop_.running.size(), std::chrono::duration<double>(wait).count());
 }
 
@@ -151,7 +153,8 @@ bool Master::loop_ends() {
     outcome_.stopped_at_once = true;
     return true;  // the trials still running stay INTERRUPTED
   }
-  if (!loop_.stopping && loop_.running.empty() && loop_.idle.empty() && loop_.lost.size() == static_cast<std::size_t>(workers_.worker_count())) {
+  if (!loop_.stopping && loop_.running.empty() && loop_.idle.empty() &&
+      loop_.lost.size() == static_cast<std::size_t>(workers_.worker_count())) {
     outcome_.out_of_workers = true;  // every worker lost: nobody is left to run the rest
     return true;
   }
@@ -305,7 +308,8 @@ void Master::give_up(int worker, int trial, bool silent) {
     std::fprintf(stderr, "\nhpsearch: %s; trial %d runs again on another worker\n", why.c_str(), trial);
   } else {
     why = "no step report for " + std::to_string(static_cast<long long>(options_.step_timeout_s)) + " s (--step-timeout) from worker " +
-          std::to_string(worker) + ": the trial hangs, or a rank of its group failed while the others wait in a collective; the worker is left out";
+          std::to_string(worker) +
+          ": the trial hangs, or a rank of its group failed while the others wait in a collective; the worker is left out";
     std::fprintf(stderr, "\nhpsearch: trial %d: %s\n", trial, why.c_str());
   }
   if (loop_.interrupting.erase(trial)) {

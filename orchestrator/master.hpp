@@ -22,27 +22,27 @@
 #include <vector>
 
 #include "orchestrator/progress.hpp"
-#include "study/storage.hpp"
 #include "protocol/stop_signals.hpp"
 #include "protocol/worker_pool.hpp"
 #include "search/pruners/pruner.hpp"
 #include "search/sampler.hpp"
 #include "search/space.hpp"
+#include "study/storage.hpp"
 
 namespace hpsearch {
 
 struct MasterOptions {
-  int trials = 100;                    // the study's total number of trials
-  std::filesystem::path trial_root;    // trial k's folder is trial_root / "k"
+  int trials = 100;                  // the study's total number of trials
+  std::filesystem::path trial_root;  // trial k's folder is trial_root / "k"
   Progress::Style progress = Progress::Style::Plain;
-  const Pruner* pruner = nullptr;      // asked after each step whether the trial goes on; null: always
-  int retries_failed = 0;              // how many times a FAIL trial is run again
-  double heartbeat_timeout_s = 60;     // a busy worker silent for longer is lost (0: never)
-  double step_timeout_s = 0;           // a trial with no STEP for longer FAILs and its worker is lost (0: never)
-  double stop_timeout_s = 30;          // after a stop signal, the longest wait for running trials
-                                       // (or their longest step, when longer)
-  double stop_within_s = 0;            // after a stop signal, the wait's hard bound, whatever the steps (0: none)
-  bool watch_signals = false;          // stop on SIGINT/SIGTERM/SIGUSR2 (stop_signals.hpp)
+  const Pruner* pruner = nullptr;   // asked after each step whether the trial goes on; null: always
+  int retries_failed = 0;           // how many times a FAIL trial is run again
+  double heartbeat_timeout_s = 60;  // a busy worker silent for longer is lost (0: never)
+  double step_timeout_s = 0;        // a trial with no STEP for longer FAILs and its worker is lost (0: never)
+  double stop_timeout_s = 30;       // after a stop signal, the longest wait for running trials
+                                    // (or their longest step, when longer)
+  double stop_within_s = 0;         // after a stop signal, the wait's hard bound, whatever the steps (0: none)
+  bool watch_signals = false;       // stop on SIGINT/SIGTERM/SIGUSR2 (stop_signals.hpp)
   // Where watch_signals reads them: how many came so far, and the number of the last one. The
   // process's counting handler unless a test counts its own (the handler's count is per process
   // and never goes back, so a test that raised real signals would stop every later Master).
@@ -51,7 +51,7 @@ struct MasterOptions {
 };
 
 struct SearchOutcome {
-  int started = 0;   // trials started by this run
+  int started = 0;  // trials started by this run
   int complete = 0, pruned = 0, failed = 0;
   // Where the master's time went, in seconds: the loop from start to end, and the parts of it
   // spent sampling, writing the database and handling messages (the rest is waiting for workers).
@@ -60,19 +60,19 @@ struct SearchOutcome {
   long long decisions = 0;
   double pruner_s = 0;
   // How this run ended, when not by finishing the study.
-  int stop_signal = 0;          // the first stop signal's number; 0 when none came
-  bool stopped_at_once = false; // a second signal, or the stop's time bound, ended the wait
-  int interrupted = 0;          // trials left INTERRUPTED, to be run again on resume
-  int retried = 0;              // attempts that FAILed and were run again
+  int stop_signal = 0;           // the first stop signal's number; 0 when none came
+  bool stopped_at_once = false;  // a second signal, or the stop's time bound, ended the wait
+  int interrupted = 0;           // trials left INTERRUPTED, to be run again on resume
+  int retried = 0;               // attempts that FAILed and were run again
   // Trials that reported a step beyond the last one the database held for them before this run
   // (any step, for a trial new in this run): work that a rerun keeps when the trainer resumes from
   // checkpoints. With none, and no trial finished, running the same search again would only
   // repeat this run (a trial longer than a batch job's walltime that restarts from scratch).
   int advanced = 0;
-  std::vector<int> lost_workers;      // workers declared lost (no heartbeat)
-  std::vector<int> silent_workers;    // of those, the ones never heard from again or still stuck in a trial:
-                                      // they cannot take part in MPI_Finalize
-  bool out_of_workers = false;  // every worker was lost while trials remained
+  std::vector<int> lost_workers;    // workers declared lost (no heartbeat)
+  std::vector<int> silent_workers;  // of those, the ones never heard from again or still stuck in a trial:
+                                    // they cannot take part in MPI_Finalize
+  bool out_of_workers = false;      // every worker was lost while trials remained
 };
 
 class Master {
@@ -93,34 +93,34 @@ class Master {
   };
   // What one run() knows as it goes; made anew when it starts.
   struct Loop {
-    std::deque<int> reruns;       // unfinished trials to run first, in this order
-    int next_new = 0;             // the number of the next new trial
-    std::deque<int> idle;         // workers waiting for a trial
-    std::map<int, Busy> running;  // worker -> its trial
-    std::set<int> lost, silent;   // lost workers; those not heard from since
-    std::set<int> stuck;          // lost by --step-timeout; still stuck unless they sent READY since
-    std::set<int> interrupting;   // trials stopped by the signal, until their RESULT
+    std::deque<int> reruns;                   // unfinished trials to run first, in this order
+    int next_new = 0;                         // the number of the next new trial
+    std::deque<int> idle;                     // workers waiting for a trial
+    std::map<int, Busy> running;              // worker -> its trial
+    std::set<int> lost, silent;               // lost workers; those not heard from since
+    std::set<int> stuck;                      // lost by --step-timeout; still stuck unless they sent READY since
+    std::set<int> interrupting;               // trials stopped by the signal, until their RESULT
     std::map<int, std::string> stop_reasons;  // trial -> why the pruner stopped it, until its RESULT
     std::map<int, int> last_step_before;      // unfinished trial -> its last step recorded before this run
     std::set<int> advanced;                   // see SearchOutcome::advanced
-    bool stopping = false;        // a stop signal came: no new trial
+    bool stopping = false;                    // a stop signal came: no new trial
     int signals_seen = 0;
-    std::string stop_reason;      // the running trials' error while they are INTERRUPTED
+    std::string stop_reason;  // the running trials' error while they are INTERRUPTED
     Clock::time_point stop_deadline{}, started_at{}, next_lock_refresh{};
     std::optional<Progress> progress;
   };
 
   // The steps of run(), in the order it takes them.
-  void start();                  // the loop's state, from the study as the storage holds it
-  void handle_stop_signals();    // a first signal stops gracefully, a second at once
-  void dispatch_idle();          // a trial (a rerun first, else a new one) to each idle worker
-  bool loop_ends();              // all done, the stop's wait is over, or no worker is left
+  void start();                // the loop's state, from the study as the storage holds it
+  void handle_stop_signals();  // a first signal stops gracefully, a second at once
+  void dispatch_idle();        // a trial (a rerun first, else a new one) to each idle worker
+  bool loop_ends();            // all done, the stop's wait is over, or no worker is left
   void handle_message(const protocol::WorkerMessage& message);
   void give_up_on_unresponsive(Clock::time_point now);  // workers silent or stuck too long
   void refresh_lock(Clock::time_point now);
-  SearchOutcome finish();        // shuts the workers down; what this run did
+  SearchOutcome finish();  // shuts the workers down; what this run did
 
-  void stop_gracefully();        // the first signal: running trials INTERRUPTED, told to stop
+  void stop_gracefully();  // the first signal: running trials INTERRUPTED, told to stop
   bool has_work() const;
   void start_trial(int worker, int number);
   void handle_ready(int worker);

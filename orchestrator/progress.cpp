@@ -57,15 +57,19 @@ void Progress::tick() {
                                               : std::chrono::duration_cast<Clock::duration>(plain_interval_);
   if (now - last_draw_ < interval) return;
   last_draw_ = now;
-  if (style_ == Style::Live) std::fprintf(out_, "\r\033[K%s", line().c_str());
-  else std::fprintf(out_, "progress: %s\n", line().c_str());
+  if (style_ == Style::Live)
+    std::fprintf(out_, "\r\033[K%s", line().c_str());
+  else
+    std::fprintf(out_, "progress: %s\n", line().c_str());
   std::fflush(out_);
 }
 
 void Progress::finish() {
   if (style_ == Style::None) return;
-  if (style_ == Style::Live) std::fprintf(out_, "\r\033[K%s\n", line().c_str());
-  else std::fprintf(out_, "progress: %s\n", line().c_str());
+  if (style_ == Style::Live)
+    std::fprintf(out_, "\r\033[K%s\n", line().c_str());
+  else
+    std::fprintf(out_, "progress: %s\n", line().c_str());
   std::fflush(out_);
 }
 

@@ -29,12 +29,9 @@ auto decode(const char* name, const std::string& text, Read read) {
 // ---- 1. Start ----
 
 std::string encode(const StudyForWorkers& study) {
-  return json{{"trainer", study.trainer},
-              {"objective_metric", study.objective_metric},
-              {"source", study.source},
-              {"mode", study.mode == ObjectiveMode::Maximize ? "max" : "min"},
-              {"heartbeat_s", study.heartbeat_s},
-              {"group_size", study.group_size}}
+  return json{{"trainer", study.trainer},         {"objective_metric", study.objective_metric},
+              {"source", study.source},           {"mode", study.mode == ObjectiveMode::Maximize ? "max" : "min"},
+              {"heartbeat_s", study.heartbeat_s}, {"group_size", study.group_size}}
       .dump();
 }
 
@@ -90,9 +87,7 @@ TrialAssignment decode_trial(const std::string& text) {
 
 // ---- 4. STEP and its DECISION ----
 
-std::string encode(const StepReport& step) {
-  return json{{"trial", step.trial}, {"step", step.step}, {"metrics", step.metrics}}.dump();
-}
+std::string encode(const StepReport& step) { return json{{"trial", step.trial}, {"step", step.step}, {"metrics", step.metrics}}.dump(); }
 
 StepReport decode_step(const std::string& text) {
   return decode("STEP", text, [](const json& j) { return StepReport{j.at("trial").get<int>(), j.at("step").get<int>(), j.at("metrics")}; });

@@ -42,10 +42,9 @@
 //
 // Errors: a text that does not decode as the message its tag names is a fault of the run (an
 // hpsearch::Error naming the message), never a user's mistake.
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "search/history.hpp"
 
@@ -73,11 +72,11 @@ constexpr int kMasterRank = 0;
 
 // What every worker needs to know of the study, sent once at start.
 struct StudyForWorkers {
-  nlohmann::json trainer;        // the study's trainer object
-  std::string objective_metric;  // which reported metric is the objective
-  std::string source;            // where the study came from, for messages: the space file, or "runs.db (study 'x')"
+  nlohmann::json trainer;                        // the study's trainer object
+  std::string objective_metric;                  // which reported metric is the objective
+  std::string source;                            // where the study came from, for messages: the space file, or "runs.db (study 'x')"
   ObjectiveMode mode = ObjectiveMode::Minimize;  // for the patience rule (early_stopping)
-  double heartbeat_s = 5;        // interval of the workers' HEARTBEATs while a trial runs
+  double heartbeat_s = 5;                        // interval of the workers' HEARTBEATs while a trial runs
   // Ranks per trial group (worker/worker_groups.hpp), from resources.gpus_per_trial; groups run on
   // CPU too (MPI collectives), so it counts ranks, not GPUs. 0 = one rank per trial, no group.
   int group_size = 0;

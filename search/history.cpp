@@ -17,8 +17,8 @@ const char* to_string(TrialState state) {
 }
 
 TrialState trial_state_from_string(const std::string& text) {
-  for (TrialState s : {TrialState::Waiting, TrialState::Running, TrialState::Complete, TrialState::Pruned, TrialState::Fail,
-                       TrialState::Interrupted}) {
+  for (TrialState s :
+       {TrialState::Waiting, TrialState::Running, TrialState::Complete, TrialState::Pruned, TrialState::Fail, TrialState::Interrupted}) {
     if (text == to_string(s)) return s;
   }
   throw Error("unknown trial state '" + text + "'");

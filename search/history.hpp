@@ -16,7 +16,7 @@ namespace hpsearch {
 // INTERRUPTED: the search was stopped (a signal) while the trial ran; like RUNNING and WAITING it
 // is not finished, and the next run of the study runs it again with its number and configuration.
 enum class TrialState { Waiting, Running, Complete, Pruned, Fail, Interrupted };
-const char* to_string(TrialState state);      // "WAITING", "RUNNING", ...
+const char* to_string(TrialState state);                      // "WAITING", "RUNNING", ...
 TrialState trial_state_from_string(const std::string& text);  // throws Error on unknown text
 inline bool is_finished(TrialState s) { return s == TrialState::Complete || s == TrialState::Pruned || s == TrialState::Fail; }
 
@@ -25,10 +25,10 @@ enum class ObjectiveMode { Minimize, Maximize };
 struct TrialRecord {
   int number = 0;
   TrialState state = TrialState::Waiting;
-  std::vector<double> params;                      // internal values, see space.hpp
-  std::optional<double> value;                     // COMPLETE: the objective; PRUNED: last reported
+  std::vector<double> params;                        // internal values, see space.hpp
+  std::optional<double> value;                       // COMPLETE: the objective; PRUNED: last reported
   std::vector<std::pair<int, double>> intermediate;  // objective at each reported step, in order
-  std::string error;                               // FAIL or PRUNED: why
+  std::string error;                                 // FAIL or PRUNED: why
 };
 
 struct StudyHistory {

@@ -7,10 +7,9 @@
 // one would have. The history includes RUNNING trials (no value yet): a sampler must not propose
 // a configuration equal to one of them, and may use them (constant liar).
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/settings.hpp"
 #include "search/history.hpp"
@@ -27,8 +26,7 @@ class Sampler {
 
 // Builds the sampler that the space file's `sampler` object asks for ({"type": "random", "seed": 0}).
 // `file` names the space file in error messages; unknown types and keys are FileErrors.
-std::unique_ptr<Sampler> make_sampler(const nlohmann::json& settings, const SearchSpace& space,
-                                      const std::string& file);
+std::unique_ptr<Sampler> make_sampler(const nlohmann::json& settings, const SearchSpace& space, const std::string& file);
 
 // The `seed` setting, declared once for every sampler type: the study stores the seed it drew
 // when the space file gives none (app/main.cpp), so a resumed search draws what it would have.

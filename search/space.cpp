@@ -31,9 +31,7 @@ bool same_point(const std::vector<double>& a, const std::vector<double>& b) {
   return true;
 }
 
-double Parameter::grid_high() const {
-  return low + std::floor((high - low) / step + 1e-9) * step;
-}
+double Parameter::grid_high() const { return low + std::floor((high - low) / step + 1e-9) * step; }
 
 double Parameter::snap(double value) const {
   if (std::isnan(value)) return value;
@@ -75,7 +73,8 @@ struct Parser {
   }
 
   double number(const json& args, std::size_t i, const std::string& path, const char* key) const {
-    if (!args[i].is_number()) fail(path, std::string(key) + " argument " + std::to_string(i + 1) + " must be a number, got " + args[i].dump());
+    if (!args[i].is_number())
+      fail(path, std::string(key) + " argument " + std::to_string(i + 1) + " must be a number, got " + args[i].dump());
     const double v = args[i].get<double>();
     if (!std::isfinite(v)) fail(path, std::string(key) + " arguments must be finite");
     return v;
@@ -122,8 +121,7 @@ struct Parser {
     return node;
   }
 
-  SearchSpace::Node parse_distribution(const std::string& key, const json& args, const std::string& path,
-                                       int parent, int parent_option) {
+  SearchSpace::Node parse_distribution(const std::string& key, const json& args, const std::string& path, int parent, int parent_option) {
     static const std::pair<const char*, DistributionKind> kinds[] = {
         {"$uniform", DistributionKind::Uniform},     {"$loguniform", DistributionKind::LogUniform},
         {"$quniform", DistributionKind::QUniform},   {"$qloguniform", DistributionKind::QLogUniform},
@@ -169,7 +167,8 @@ struct Parser {
         break;
       case DistributionKind::RandInt:
         arity(2, "[low, high) (high excluded)");
-        if (!args[0].is_number_integer() || !args[1].is_number_integer()) fail(path, "$randint bounds must be integers, got " + args.dump());
+        if (!args[0].is_number_integer() || !args[1].is_number_integer())
+          fail(path, "$randint bounds must be integers, got " + args.dump());
         p.low = args[0].get<double>();
         p.high = args[1].get<double>() - 1;  // stored inclusive, as a grid of step 1
         p.step = 1;
@@ -261,8 +260,7 @@ void describe_node(const SearchSpace::Node& node, const std::vector<Parameter>& 
 }
 
 // Fills `values` from `config`; returns false where the configuration does not fit the tree.
-bool match_node(const SearchSpace::Node& node, const json& config, const std::vector<Parameter>& params,
-                std::vector<double>& values) {
+bool match_node(const SearchSpace::Node& node, const json& config, const std::vector<Parameter>& params, std::vector<double>& values) {
   using Type = SearchSpace::Node::Type;
   switch (node.type) {
     case Type::Constant: return true;  // constants are not checked: a trainer may have been told otherwise

@@ -15,11 +15,10 @@
 // `resolve()` turns them into the configuration a trainer receives.
 #include <cstddef>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace hpsearch {
 
@@ -45,8 +44,12 @@ struct Parameter {
   int parent = -1;                     // index of the enclosing choice, -1 at top level
   int parent_option = -1;              // option of `parent` that activates this parameter
 
-  bool is_log() const { return kind == DistributionKind::LogUniform || kind == DistributionKind::QLogUniform || kind == DistributionKind::LogNormal; }
-  bool is_discrete() const { return kind == DistributionKind::QUniform || kind == DistributionKind::QLogUniform || kind == DistributionKind::RandInt; }
+  bool is_log() const {
+    return kind == DistributionKind::LogUniform || kind == DistributionKind::QLogUniform || kind == DistributionKind::LogNormal;
+  }
+  bool is_discrete() const {
+    return kind == DistributionKind::QUniform || kind == DistributionKind::QLogUniform || kind == DistributionKind::RandInt;
+  }
   bool is_bounded() const { return kind != DistributionKind::Normal && kind != DistributionKind::LogNormal; }
   // Largest grid value of a discrete parameter (low + k*step <= high).
   double grid_high() const;
@@ -87,7 +90,7 @@ class SearchSpace {
   // naming `where` when the configuration does not fit.
   std::vector<double> values_of(const nlohmann::json& config, const std::string& where) const;
 
- // The tree behind resolve(); defined in space.cpp.
+  // The tree behind resolve(); defined in space.cpp.
   struct Node;
 
  private:

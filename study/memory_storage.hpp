@@ -4,11 +4,10 @@
 // then run without a database file; a test can prepare what a dead run left (start_trial with no
 // finish_trial: a RUNNING trial) and read back the attempts and steps the master wrote.
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "study/storage.hpp"
 

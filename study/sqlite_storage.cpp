@@ -2,7 +2,6 @@
 
 #include <sqlite3.h>
 #include <sys/stat.h>
-
 #include <unistd.h>
 
 #include <chrono>
@@ -23,9 +22,7 @@ namespace {
 
 constexpr int kApplicationId = 0x48505352;  // "HPSR"
 
-double now_seconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
+double now_seconds() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
 json params_to_json(const std::vector<double>& params) {
   json out = json::array();
@@ -144,7 +141,9 @@ class SqliteStorage::Statement {
   Statement& bind(int i, long long v) { return check(sqlite3_bind_int64(stmt_, i, v)); }
   Statement& bind(int i, int v) { return check(sqlite3_bind_int64(stmt_, i, v)); }
   Statement& bind(int i, double v) { return check(sqlite3_bind_double(stmt_, i, v)); }
-  Statement& bind(int i, const std::string& v) { return check(sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT)); }
+  Statement& bind(int i, const std::string& v) {
+    return check(sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
+  }
   Statement& bind(int i, std::optional<double> v) { return v ? bind(i, *v) : bind_null(i); }
   Statement& bind_null(int i) { return check(sqlite3_bind_null(stmt_, i)); }
   // true while there is a row to read.
@@ -212,19 +211,20 @@ enum class SqliteStorage::Query : int {
 };
 
 SqliteStorage::Statement& SqliteStorage::prepared(Query query) {
-  static const char* const kSql[] = {  // by Query
-    "BEGIN IMMEDIATE",
-    "COMMIT",
-    "INSERT INTO trials (study_id, number, state, params, config, started_at, worker) VALUES (?, ?, 'RUNNING', ?, ?, ?, ?) "
-    "ON CONFLICT (study_id, number) DO UPDATE SET state = 'RUNNING', started_at = excluded.started_at, "
-    "worker = excluded.worker, value = NULL, finished_at = NULL, error = NULL, attempt = attempt + ?7",
-    "INSERT OR REPLACE INTO attempts (study_id, number, attempt, state, error, started_at, finished_at, worker) "
-    "SELECT study_id, number, attempt, ?, COALESCE(NULLIF(error, ''), ?), started_at, finished_at, worker "
-    "FROM trials WHERE study_id = ? AND number = ?",
-    "DELETE FROM steps WHERE study_id = ? AND number = ?",
-    "INSERT OR REPLACE INTO steps (study_id, number, step, metrics, reported_at) VALUES (?, ?, ?, ?, ?)",
-    "UPDATE trials SET state = ?, value = ?, error = ?, finished_at = ? WHERE study_id = ? AND number = ?",
-    "UPDATE locks SET heartbeat_at = ? WHERE study = ? AND process = ?",
+  static const char* const kSql[] = {
+      // by Query
+      "BEGIN IMMEDIATE",
+      "COMMIT",
+      "INSERT INTO trials (study_id, number, state, params, config, started_at, worker) VALUES (?, ?, 'RUNNING', ?, ?, ?, ?) "
+      "ON CONFLICT (study_id, number) DO UPDATE SET state = 'RUNNING', started_at = excluded.started_at, "
+      "worker = excluded.worker, value = NULL, finished_at = NULL, error = NULL, attempt = attempt + ?7",
+      "INSERT OR REPLACE INTO attempts (study_id, number, attempt, state, error, started_at, finished_at, worker) "
+      "SELECT study_id, number, attempt, ?, COALESCE(NULLIF(error, ''), ?), started_at, finished_at, worker "
+      "FROM trials WHERE study_id = ? AND number = ?",
+      "DELETE FROM steps WHERE study_id = ? AND number = ?",
+      "INSERT OR REPLACE INTO steps (study_id, number, step, metrics, reported_at) VALUES (?, ?, ?, ?, ?)",
+      "UPDATE trials SET state = ?, value = ?, error = ?, finished_at = ? WHERE study_id = ? AND number = ?",
+      "UPDATE locks SET heartbeat_at = ? WHERE study = ? AND process = ?",
   };
   static_assert(sizeof kSql / sizeof kSql[0] == static_cast<std::size_t>(Query::Count), "one SQL text per Query");
   const auto index = static_cast<std::size_t>(query);
@@ -342,16 +342,17 @@ void SqliteStorage::acquire_lock(const std::string& study) {
     // row whose process is gone, and the resume takes the study at once). Another host: only
     // the heartbeat can tell.
     const std::string holder_identity = holder_process.substr(0, holder_process.find('#'));
-    const bool alive = holder_host == host ? (holder_pid != pid && !holder_identity.empty() && process_identity(holder_pid) == holder_identity)
-                                           : age < kLockStaleSeconds;
+    const bool alive = holder_host == host
+                           ? (holder_pid != pid && !holder_identity.empty() && process_identity(holder_pid) == holder_identity)
+                           : age < kLockStaleSeconds;
     if (alive) {
       q.reset();
-      throw UserError(path_ + ": study '" + study + "' is being searched by another hpsearch (host " + holder_host + ", pid " +
-                      std::to_string(holder_pid) + ", heartbeat " + format_age(age) +
-                      " ago); wait for it to end, or use another --study or --db" +
-                      (holder_host == host ? std::string()
-                                           : " (a search on another host that died is taken over once its heartbeat is " +
-                                                 format_age(kLockStaleSeconds) + " old)"));
+      throw UserError(
+          path_ + ": study '" + study + "' is being searched by another hpsearch (host " + holder_host + ", pid " +
+          std::to_string(holder_pid) + ", heartbeat " + format_age(age) + " ago); wait for it to end, or use another --study or --db" +
+          (holder_host == host
+               ? std::string()
+               : " (a search on another host that died is taken over once its heartbeat is " + format_age(kLockStaleSeconds) + " old)"));
     }
   }
   Statement take(*this, "INSERT OR REPLACE INTO locks (study, host, pid, process, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)");
@@ -429,8 +430,7 @@ void SqliteStorage::update_study_document(const StoredStudy& study) {
   up.run();
 }
 
-void SqliteStorage::open_study(const StoredStudy& study, ObjectiveMode mode, const std::string& objective_metric,
-                               std::size_t param_count) {
+void SqliteStorage::open_study(const StoredStudy& study, ObjectiveMode mode, const std::string& objective_metric, std::size_t param_count) {
   study_id_ = study.id;
   objective_metric_ = objective_metric;
   history_ = StudyHistory{};
@@ -445,7 +445,8 @@ void SqliteStorage::open_study(const StoredStudy& study, ObjectiveMode mode, con
     t.value = q.optional_real(3);
     t.error = q.text(4);
     if (t.params.size() != param_count) throw UserError(path_ + ": study '" + study.name + "' holds points of another space");
-    if (static_cast<std::size_t>(t.number) != history_.trials.size()) throw Error(path_ + ": trial numbers of study '" + study.name + "' are not contiguous");
+    if (static_cast<std::size_t>(t.number) != history_.trials.size())
+      throw Error(path_ + ": trial numbers of study '" + study.name + "' are not contiguous");
     history_.trials.push_back(std::move(t));
   }
   Statement s(*this, "SELECT number, step, metrics FROM steps WHERE study_id = ? ORDER BY number, step");
@@ -460,7 +461,8 @@ void SqliteStorage::open_study(const StoredStudy& study, ObjectiveMode mode, con
 }
 
 void SqliteStorage::start_trial(int number, const std::vector<double>& params, const json& config, int worker) {
-  if (schema_version_ < kSchemaVersion) throw Error(path_ + ": schema " + std::to_string(schema_version_) + " is not writable before acquire_lock upgrades it");
+  if (schema_version_ < kSchemaVersion)
+    throw Error(path_ + ": schema " + std::to_string(schema_version_) + " is not writable before acquire_lock upgrades it");
   const auto index = static_cast<std::size_t>(number);
   const bool rerun = index < history_.trials.size();
   // Before anything is written: a refused call leaves the study as it was (storage.hpp).
@@ -471,7 +473,12 @@ void SqliteStorage::start_trial(int number, const std::vector<double>& params, c
   const TrialState before = rerun ? history_.trials[index].state : TrialState::Waiting;
   const bool new_attempt = rerun && (before == TrialState::Running || before == TrialState::Interrupted);
   auto& upsert = prepared(Query::InsertOrRestartTrial);
-  upsert.bind(1, study_id_).bind(2, number).bind(3, params_to_json(params).dump()).bind(4, config.dump()).bind(5, now_seconds()).bind(6, worker);
+  upsert.bind(1, study_id_)
+      .bind(2, number)
+      .bind(3, params_to_json(params).dump())
+      .bind(4, config.dump())
+      .bind(5, now_seconds())
+      .bind(6, worker);
   upsert.bind(7, new_attempt ? 1 : 0);
   if (!rerun) {
     upsert.run();  // one statement: its own transaction
@@ -573,8 +580,10 @@ std::vector<TrialDetail> SqliteStorage::trial_details(const StoredStudy& study) 
   std::vector<TrialDetail> out;
   // Version 1 files (read by summaries without an upgrade) have no attempts.
   const bool v2 = schema_version_ >= 2;
-  Statement q(*this, v2 ? "SELECT number, state, config, value, started_at, finished_at, worker, error, params, attempt FROM trials WHERE study_id = ? ORDER BY number"
-                        : "SELECT number, state, config, value, started_at, finished_at, worker, error, params, 1 FROM trials WHERE study_id = ? ORDER BY number");
+  Statement q(*this, v2 ? "SELECT number, state, config, value, started_at, finished_at, worker, error, params, attempt FROM trials WHERE "
+                          "study_id = ? ORDER BY number"
+                        : "SELECT number, state, config, value, started_at, finished_at, worker, error, params, 1 FROM trials WHERE "
+                          "study_id = ? ORDER BY number");
   q.bind(1, study.id);
   while (q.step()) {
     TrialDetail d;
@@ -591,8 +600,9 @@ std::vector<TrialDetail> SqliteStorage::trial_details(const StoredStudy& study) 
     out.push_back(std::move(d));
   }
   if (v2) {
-    Statement a(*this,
-                "SELECT number, attempt, state, error, started_at, finished_at, worker FROM attempts WHERE study_id = ? ORDER BY number, attempt");
+    Statement a(
+        *this,
+        "SELECT number, attempt, state, error, started_at, finished_at, worker FROM attempts WHERE study_id = ? ORDER BY number, attempt");
     a.bind(1, study.id);
     std::size_t at = 0;
     while (a.step()) {

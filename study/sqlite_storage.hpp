@@ -29,11 +29,10 @@
 // The history of the open study is mirrored in memory (history()): samplers read it at memory
 // speed, and it is rebuilt from the tables alone when a search is resumed.
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "search/history.hpp"
 #include "study/storage.hpp"
@@ -63,8 +62,8 @@ struct TrialDetail {
   std::optional<double> started_at, finished_at;
   int worker = 0;
   std::string error;
-  std::vector<nlohmann::json> steps;  // {"step": k, METRIC: v, ...}
-  int attempt = 1;                     // this is the trial's attempt-th run
+  std::vector<nlohmann::json> steps;     // {"step": k, METRIC: v, ...}
+  int attempt = 1;                       // this is the trial's attempt-th run
   std::vector<nlohmann::json> attempts;  // earlier attempts: {"attempt", "state", "error", "started_at", "finished_at", "worker"}
 };
 
@@ -92,7 +91,7 @@ class SqliteStorage : public Storage {
   // its heartbeat) when a live search holds the study. A lock left by a dead search is taken over.
   void acquire_lock(const std::string& study);
   void refresh_lock() override;  // heartbeat; throws Error when another search took the lock over
-  void release_lock();  // also done by the destructor
+  void release_lock();           // also done by the destructor
 
   // Makes `study` the open study and loads its history: `mode` and `objective_metric` say how to
   // read values, `param_count` checks the stored points against the space.

@@ -25,11 +25,10 @@
 // that ended without ending the trial is kept with how it ended: FAIL or LOST (retry_trial),
 // INTERRUPTED (start_trial of an INTERRUPTED trial), KILLED (start_trial of a trial a dead run left
 // RUNNING). attempts_ended_as counts them, so that the number of retries left survives a resume.
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "search/history.hpp"
 

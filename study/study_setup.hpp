@@ -15,11 +15,10 @@
 // as it was (or absent).
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "study/sqlite_storage.hpp"
 #include "study/study_spec.hpp"
@@ -27,10 +26,10 @@
 namespace hpsearch {
 
 struct StudyRequest {
-  std::string space_file;  // a new search: the space file; empty for a resume
-  std::string db;          // the database file
-  std::string study;       // the study's name; empty for a resume: the database's only study
-  bool resume = false;     // the space is the one stored in the database
+  std::string space_file;                                      // a new search: the space file; empty for a resume
+  std::string db;                                              // the database file
+  std::string study;                                           // the study's name; empty for a resume: the database's only study
+  bool resume = false;                                         // the space is the one stored in the database
   std::vector<std::pair<std::string, std::string>> overrides;  // --set ("dotted.path", "VALUE"), applied in order
   // Worker ranks of this run (mpirun -np minus the master): with groups (resources.gpus_per_trial
   // G > 0) they must form whole groups of G.

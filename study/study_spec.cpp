@@ -105,7 +105,8 @@ void set_by_path(json& document, const std::string& path, json value, const std:
       const auto close = path.find(']', pos);
       if (close == std::string::npos) throw UserError(where + ": '" + path + "': unclosed '['");
       const std::size_t index = std::stoul(path.substr(pos + 1, close - pos - 1));
-      if (!node->is_array() || index >= node->size()) throw UserError(where + ": '" + path + "': " + walked + " has no element " + std::to_string(index));
+      if (!node->is_array() || index >= node->size())
+        throw UserError(where + ": '" + path + "': " + walked + " has no element " + std::to_string(index));
       node = &(*node)[index];
       walked = path.substr(0, close + 1);
       pos = close + 1;
@@ -116,7 +117,8 @@ void set_by_path(json& document, const std::string& path, json value, const std:
     const std::string key = path.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
     if (key.empty()) throw UserError(where + ": '" + path + "': empty key");
     if (node->is_null()) *node = json::object();
-    if (!node->is_object()) throw UserError(where + ": '" + path + "': " + (walked.empty() ? "the document" : walked) + " is not an object");
+    if (!node->is_object())
+      throw UserError(where + ": '" + path + "': " + (walked.empty() ? "the document" : walked) + " is not an object");
     node = &(*node)[key];
     walked = path.substr(0, end == std::string::npos ? path.size() : end);
     pos = end == std::string::npos ? path.size() : (path[end] == '.' ? end + 1 : end);

@@ -4,11 +4,10 @@
 //
 // Top-level keys of a space file: trainer (required), params (required), objective, trials,
 // sampler, pruner, retries, resources, description. Any other key is an error naming the file and the key.
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/settings.hpp"
 #include "search/history.hpp"
@@ -17,17 +16,17 @@
 namespace hpsearch {
 
 struct StudySpec {
-  std::string source;             // where the spec came from, for messages: the space file's path, or "runs.db (study 'x')" on resume
-  std::string file_text;          // its text as read
-  nlohmann::json document;        // the file after --set overrides: what the study stores
-  nlohmann::json trainer;         // document["trainer"]
+  std::string source;       // where the spec came from, for messages: the space file's path, or "runs.db (study 'x')" on resume
+  std::string file_text;    // its text as read
+  nlohmann::json document;  // the file after --set overrides: what the study stores
+  nlohmann::json trainer;   // document["trainer"]
   std::string objective_metric = "value";
   ObjectiveMode mode = ObjectiveMode::Minimize;
   int trials = 100;
-  int retries_failed = 0;         // document["retries"]["failed"]: runs again of a FAIL trial
-  int gpus_per_trial = 0;         // document["resources"]["gpus_per_trial"]: ranks per trial group; 0 = no groups
-  nlohmann::json sampler;         // document["sampler"], {"type": "random"} by default
-  nlohmann::json pruner;          // document["pruner"], {"type": "none"} by default (search/pruners/)
+  int retries_failed = 0;  // document["retries"]["failed"]: runs again of a FAIL trial
+  int gpus_per_trial = 0;  // document["resources"]["gpus_per_trial"]: ranks per trial group; 0 = no groups
+  nlohmann::json sampler;  // document["sampler"], {"type": "random"} by default
+  nlohmann::json pruner;   // document["pruner"], {"type": "none"} by default (search/pruners/)
   SearchSpace space;
 
   // Reads and checks a space file; `overrides` are ("dotted.path", "VALUE") pairs from --set,

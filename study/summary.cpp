@@ -7,10 +7,10 @@
 #include <ostream>
 #include <sstream>
 
+#include "core/errors.hpp"
 #include "core/format.hpp"
 #include "study/sqlite_storage.hpp"
 #include "study/study_spec.hpp"
-#include "core/errors.hpp"
 
 namespace hpsearch {
 
@@ -33,8 +33,8 @@ json trial_json(const TrialDetail& t) {
           {"steps", t.steps},
           {"error", t.error.empty() ? json(nullptr) : json(t.error)},
           {"worker", t.worker},
-          {"attempt", t.attempt},      // 1 unless the trial ran again (retry, lost worker, resume)
-          {"attempts", t.attempts}};   // the earlier attempts and how each ended
+          {"attempt", t.attempt},     // 1 unless the trial ran again (retry, lost worker, resume)
+          {"attempts", t.attempts}};  // the earlier attempts and how each ended
 }
 
 std::string compact(const json& value, std::size_t width) {
@@ -71,7 +71,8 @@ void summarize(const SummaryOptions& options, std::ostream& out) {
     if (studies.size() != 1) {
       std::string names;
       for (const auto& s : studies) names += (names.empty() ? "" : ", ") + s.name;
-      throw UserError(options.db_path + ": holds " + std::to_string(studies.size()) + " studies (" + names + "); choose one with --study NAME");
+      throw UserError(options.db_path + ": holds " + std::to_string(studies.size()) + " studies (" + names +
+                      "); choose one with --study NAME");
     }
     study = studies.front();
   } else {
@@ -92,7 +93,8 @@ void summarize(const SummaryOptions& options, std::ostream& out) {
     if (!a_ok) return false;
     return minimize ? *a->value < *b->value : *a->value > *b->value;
   });
-  const TrialDetail* best = (!ranked.empty() && ranked.front()->state == TrialState::Complete && ranked.front()->value) ? ranked.front() : nullptr;
+  const TrialDetail* best =
+      (!ranked.empty() && ranked.front()->state == TrialState::Complete && ranked.front()->value) ? ranked.front() : nullptr;
 
   std::map<std::string, int> counts;
   for (const char* s : {"COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING", "INTERRUPTED"}) counts[s] = 0;
@@ -134,8 +136,8 @@ void summarize(const SummaryOptions& options, std::ostream& out) {
     return;
   }
 
-  out << "study '" << study.name << "' in " << options.db_path << " (space " << study.space_file << ", "
-      << spec.trainer.value("type", "?") << " trainer, " << spec.sampler.value("type", "random") << " sampler)\n";
+  out << "study '" << study.name << "' in " << options.db_path << " (space " << study.space_file << ", " << spec.trainer.value("type", "?")
+      << " trainer, " << spec.sampler.value("type", "random") << " sampler)\n";
   out << "objective: " << spec.objective_metric << " (" << (minimize ? "min" : "max") << "), " << spec.trials << " trials asked: ";
   bool first = true;
   for (const char* s : {"COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING", "INTERRUPTED"}) {
@@ -144,7 +146,8 @@ void summarize(const SummaryOptions& options, std::ostream& out) {
   }
   out << "\n";
   if (best) out << "best: trial " << best->number << ", " << spec.objective_metric << " = " << compact(json(*best->value), 20) << "\n";
-  out << "\n" << std::left << std::setw(7) << "trial" << std::setw(10) << "state" << std::setw(14) << "value" << std::setw(10) << "duration"
+  out << "\n"
+      << std::left << std::setw(7) << "trial" << std::setw(10) << "state" << std::setw(14) << "value" << std::setw(10) << "duration"
       << "params\n";
   const std::size_t shown = std::min<std::size_t>(ranked.size(), static_cast<std::size_t>(options.top));
   for (std::size_t i = 0; i < shown; ++i) {
@@ -154,12 +157,14 @@ void summarize(const SummaryOptions& options, std::ostream& out) {
         << (t.value ? compact(json(*t.value), 13) : "-") << std::setw(10) << (duration ? format_duration(*duration) : "-");
     std::string params;
     if (t.params.size() == spec.space.size()) {
-      for (const auto& [name, value] : spec.space.describe(t.params)) params += (params.empty() ? "" : " ") + name + "=" + compact(value, 24);
+      for (const auto& [name, value] : spec.space.describe(t.params))
+        params += (params.empty() ? "" : " ") + name + "=" + compact(value, 24);
     }
     out << params << "\n";
     if (!t.error.empty()) {  // why it failed, or why it stopped early (pruner, patience)
       std::string reason = t.error.substr(0, t.error.find('\n'));
-      out << std::setw(7) << "" << "  " << (t.state == TrialState::Fail ? "failed: " : "stopped: ") << reason << "\n";
+      out << std::setw(7) << ""
+          << "  " << (t.state == TrialState::Fail ? "failed: " : "stopped: ") << reason << "\n";
     }
   }
   if (ranked.size() > shown) out << "(" << ranked.size() - shown << " more; --top K shows more, --format json shows all)\n";

@@ -6,12 +6,12 @@
 #include <memory>
 #include <optional>
 
+#include "core/errors.hpp"
 #include "protocol/mpi_transport.hpp"
 #include "protocol/stop_signals.hpp"
-#include "core/errors.hpp"
 #include "trainers/torch/registry.hpp"
-#include "worker/trial_thread.hpp"
 #include "worker/trial_runner.hpp"
+#include "worker/trial_thread.hpp"
 
 namespace hpsearch {
 

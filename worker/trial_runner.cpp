@@ -86,8 +86,7 @@ class ChannelReporter : public StepReporter {
 }  // namespace
 
 protocol::TrialResult run_trial(Trainer& trainer, const protocol::TrialAssignment& trial, const std::string& objective_metric,
-                                const StepChannel& channel, ObjectiveMode mode, const std::atomic<bool>* cancel,
-                                Communicator* group) {
+                                const StepChannel& channel, ObjectiveMode mode, const std::atomic<bool>* cancel, Communicator* group) {
   protocol::TrialResult result;
   result.trial = trial.trial;
   try {
@@ -99,8 +98,8 @@ protocol::TrialResult run_trial(Trainer& trainer, const protocol::TrialAssignmen
       result.value = reporter.best();
       std::ostringstream why;
       why.precision(6);
-      why << "early stopping after step " << reporter.last_step() << ": no improvement for " << reporter.patience()
-          << " step" << (reporter.patience() == 1 ? "" : "s") << "; best " << *reporter.best() << " at step " << reporter.best_step();
+      why << "early stopping after step " << reporter.last_step() << ": no improvement for " << reporter.patience() << " step"
+          << (reporter.patience() == 1 ? "" : "s") << "; best " << *reporter.best() << " at step " << reporter.best_step();
       result.error = why.str();
     } else if (reporter.stopped()) {
       result.state = TrialState::Pruned;

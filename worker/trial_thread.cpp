@@ -7,10 +7,12 @@ namespace hpsearch {
 namespace {
 // The pool's only worker, as the messages to its user name it (not a rank: the user knows which rank it serves).
 constexpr int kOnlyWorker = 0;
-}
+}  // namespace
 
 TrialThread::TrialThread(std::unique_ptr<Trainer> trainer, std::string objective_metric, ObjectiveMode mode, Communicator* group)
-    : trainer_(std::move(trainer)), objective_metric_(std::move(objective_metric)), mode_(mode), group_(group), thread_([this] { worker_loop(); }) {}
+    : trainer_(std::move(trainer)), objective_metric_(std::move(objective_metric)), mode_(mode), group_(group), thread_([this] {
+        worker_loop();
+      }) {}
 
 TrialThread::~TrialThread() {
   {

@@ -3,11 +3,11 @@
 #include <chrono>
 #include <thread>
 
-#include "protocol/protocol.hpp"
-#include "core/errors.hpp"
-#include "trainers/torch/nn/compute_device.hpp"
 #include "comm/mpi_communicator.hpp"
 #include "comm/nccl_communicator.hpp"
+#include "core/errors.hpp"
+#include "protocol/protocol.hpp"
+#include "trainers/torch/nn/compute_device.hpp"
 
 namespace hpsearch {
 

@@ -22,8 +22,8 @@ class NoPruner : public Pruner {
 // The settings shared by several pruner types, declared once; their defaults are the settings
 // structs' (percentile_pruner.hpp, successive_halving.hpp).
 settings::Setting startup_trials() {
-  return settings::integer("startup_trials", PercentileSettings{}.startup_trials,
-                           "nothing is stopped before this many trials are COMPLETE", 0);
+  return settings::integer("startup_trials", PercentileSettings{}.startup_trials, "nothing is stopped before this many trials are COMPLETE",
+                           0);
 }
 settings::Setting warmup_steps() {
   return settings::integer("warmup_steps", PercentileSettings{}.warmup_steps, "steps 1..`warmup_steps` are never judged", 0);
@@ -35,12 +35,12 @@ settings::Setting interval_steps() {
                            1);
 }
 settings::Setting min_trials() {
-  return settings::integer("min_trials", PercentileSettings{}.min_trials,
-                           "fewest COMPLETE trials with a value at the step for a judgement", 1);
+  return settings::integer("min_trials", PercentileSettings{}.min_trials, "fewest COMPLETE trials with a value at the step for a judgement",
+                           1);
 }
 settings::Setting min_resource() {
-  return settings::integer("min_resource", HalvingSettings{}.min_resource,
-                           "step of the first rung; rung i is at step `min_resource`·η^i", 1);
+  return settings::integer("min_resource", HalvingSettings{}.min_resource, "step of the first rung; rung i is at step `min_resource`·η^i",
+                           1);
 }
 settings::Setting reduction_factor() {
   return settings::integer("reduction_factor", HalvingSettings{}.reduction_factor,

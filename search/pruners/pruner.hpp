@@ -18,9 +18,8 @@
 //   hyperband   several ASHA brackets (s = 0, 1, ...); trial k belongs to bracket k mod brackets
 //               and is compared with the trials of its bracket only.
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "core/settings.hpp"
 #include "search/history.hpp"

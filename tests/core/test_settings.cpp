@@ -12,14 +12,13 @@ using nlohmann::json;
 namespace {
 
 const settings::Table& knobs() {
-  static const settings::Table table{"median pruner",
-                                     {settings::integer("startup_trials", 5, "trials finished before any pruning", 0),
-                                      settings::open_min(settings::number("lr", 0.1, "learning rate", 0)),
-                                      settings::number("percentile", 50.0, "kept percentile", 0, 100),
-                                      settings::string("mode", "min", "direction", {"min", "max"}),
-                                      settings::boolean("verbose", false, "print more"),
-                                      settings::null_is_default(settings::integer("max_params", nullptr, "largest network", 1))},
-                                     {"type"}};
+  static const settings::Table table{
+      "median pruner",
+      {settings::integer("startup_trials", 5, "trials finished before any pruning", 0),
+       settings::open_min(settings::number("lr", 0.1, "learning rate", 0)), settings::number("percentile", 50.0, "kept percentile", 0, 100),
+       settings::string("mode", "min", "direction", {"min", "max"}), settings::boolean("verbose", false, "print more"),
+       settings::null_is_default(settings::integer("max_params", nullptr, "largest network", 1))},
+      {"type"}};
   return table;
 }
 
@@ -41,8 +40,8 @@ TEST(Settings, GivesTheDeclaredDefaultWhenAbsentAndTheValueWhenGiven) {
   EXPECT_EQ(absent.string("mode"), "min");
   EXPECT_FALSE(absent.boolean("verbose"));
   EXPECT_FALSE(absent.has("max_params"));
-  const settings::Reader given(json{{"startup_trials", 7.0}, {"lr", 0.5}, {"mode", "max"}, {"verbose", true}, {"max_params", 10}},
-                               knobs(), "s.json", "pruner");
+  const settings::Reader given(json{{"startup_trials", 7.0}, {"lr", 0.5}, {"mode", "max"}, {"verbose", true}, {"max_params", 10}}, knobs(),
+                               "s.json", "pruner");
   EXPECT_EQ(given.integer("startup_trials"), 7);  // samplers hand integers over as doubles
   EXPECT_DOUBLE_EQ(given.number("lr"), 0.5);
   EXPECT_EQ(given.string("mode"), "max");
@@ -69,7 +68,8 @@ TEST(Settings, ChecksKindsBoundsAndChoicesNamingTheFileAndPath) {
   auto mode = [](const settings::Reader& r) { r.string("mode"); };
   EXPECT_EQ(error_of(json{{"startup_trials", -1}}, "s.json", startup), "s.json: pruner.startup_trials: must be an integer >= 0, got -1");
   EXPECT_EQ(error_of(json{{"startup_trials", 2.5}}, "s.json", startup), "s.json: pruner.startup_trials: must be an integer >= 0, got 2.5");
-  EXPECT_EQ(error_of(json{{"startup_trials", "3"}}, "s.json", startup), "s.json: pruner.startup_trials: must be an integer >= 0, got \"3\"");
+  EXPECT_EQ(error_of(json{{"startup_trials", "3"}}, "s.json", startup),
+            "s.json: pruner.startup_trials: must be an integer >= 0, got \"3\"");
   EXPECT_EQ(error_of(json{{"lr", 0}}, "s.json", lr), "s.json: pruner.lr: must be a number > 0, got 0");
   EXPECT_EQ(error_of(json{{"percentile", 101}}, "s.json", percentile), "s.json: pruner.percentile: must be a number in [0, 100], got 101");
   EXPECT_EQ(error_of(json{{"mode", "up"}}, "s.json", mode), "s.json: pruner.mode: must be \"min\" or \"max\", got \"up\"");

@@ -1,6 +1,6 @@
-#include "orchestrator/progress.hpp"
-
 #include <gtest/gtest.h>
+
+#include "orchestrator/progress.hpp"
 
 namespace hpsearch {
 namespace {

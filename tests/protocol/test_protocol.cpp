@@ -30,8 +30,8 @@ std::string error_of(Decode decode) {
 }  // namespace
 
 TEST(Protocol, StudyRoundTrips) {
-  const StudyForWorkers study{json{{"type", "synthetic"}, {"noise", 0.5}}, "valid_loss", "runs.db (study 'x')", ObjectiveMode::Maximize,
-                              2.5, 4};
+  const StudyForWorkers study{
+      json{{"type", "synthetic"}, {"noise", 0.5}}, "valid_loss", "runs.db (study 'x')", ObjectiveMode::Maximize, 2.5, 4};
   const StudyForWorkers back = decode_study(encode(study));
   EXPECT_EQ(back.trainer, study.trainer);
   EXPECT_EQ(back.objective_metric, "valid_loss");
@@ -97,7 +97,9 @@ TEST(Protocol, WorkerMessagesAreDecodedByTheirTag) {
   const WorkerMessage result = decode_worker_message(kResult, 1, encode(TrialResult{4, TrialState::Complete, 2.0, ""}));
   EXPECT_EQ(result.kind, WorkerMessage::Kind::Result);
   EXPECT_EQ(result.result.value, 2.0);
-  EXPECT_EQ(error_of([] { decode_worker_message(kTrial, 5, encode(TrialAssignment{1, json::object(), "d"})); }),
+  EXPECT_EQ(error_of([] {
+              decode_worker_message(kTrial, 5, encode(TrialAssignment{1, json::object(), "d"}));
+            }),
             "unexpected MPI message tag 10 from rank 5");
 }
 

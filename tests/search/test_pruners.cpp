@@ -28,7 +28,9 @@ int add(StudyHistory& h, TrialState state, const std::vector<double>& values) {
 }
 
 // Adds a trial that reported `value` at every step 1..steps.
-int flat(StudyHistory& h, TrialState state, double value, int steps) { return add(h, state, std::vector<double>(static_cast<std::size_t>(steps), value)); }
+int flat(StudyHistory& h, TrialState state, double value, int steps) {
+  return add(h, state, std::vector<double>(static_cast<std::size_t>(steps), value));
+}
 
 std::unique_ptr<Pruner> pruner(const char* text) { return make_pruner(json::parse(text), "s.json"); }
 
@@ -209,7 +211,10 @@ TEST(HyperbandPruner, AssignsTrialsToBracketsByNumberAndComparesWithinABracket) 
   for (int i = 7; i < 9; ++i) h.trials[static_cast<std::size_t>(i)] = {i, TrialState::Complete, {}, 0.0, {}, ""};
   const int b4 = flat(h, TrialState::Running, 5.0, 81);  // trial 9, bracket 4: plain random search
   for (int step = 1; step <= 81; ++step) EXPECT_FALSE(hb.decide(h, b4, step).stop) << step;
-  EXPECT_EQ(dynamic_cast<HyperbandPruner&>(*pruner(R"({"type": "hyperband", "min_resource": 1, "max_resource": 80, "reduction_factor": 3})")).bracket_count(), 4);
+  EXPECT_EQ(
+      dynamic_cast<HyperbandPruner&>(*pruner(R"({"type": "hyperband", "min_resource": 1, "max_resource": 80, "reduction_factor": 3})"))
+          .bracket_count(),
+      4);
 }
 
 TEST(MakePruner, ReadsEveryTypeAndRefusesUnknownKeys) {
@@ -226,7 +231,8 @@ TEST(MakePruner, ReadsEveryTypeAndRefusesUnknownKeys) {
   EXPECT_EQ(error_of(R"({"type": "asha", "eta": 3})"),
             "s.json: pruner.eta: unknown setting of the asha pruner (it takes min_resource, reduction_factor, max_resource and "
             "min_early_stopping_rate)");
-  EXPECT_EQ(error_of(R"({"type": "sha"})"), "s.json: pruner.type: unknown pruner 'sha'; use \"none\", \"median\", \"percentile\", \"asha\" or \"hyperband\"");
+  EXPECT_EQ(error_of(R"({"type": "sha"})"),
+            "s.json: pruner.type: unknown pruner 'sha'; use \"none\", \"median\", \"percentile\", \"asha\" or \"hyperband\"");
   EXPECT_EQ(error_of(R"({"type": "percentile", "percentile": 100})"), "s.json: pruner.percentile: must be a number in (0, 100), got 100");
   EXPECT_EQ(error_of(R"({"type": "asha", "reduction_factor": 1})"), "s.json: pruner.reduction_factor: must be an integer >= 2, got 1");
   EXPECT_EQ(error_of(R"({"type": "hyperband"})"),

@@ -143,9 +143,11 @@ TEST(Space, SamplesStayInTheirDomains) {
 
 TEST(SpaceErrors, NameTheFileAndTheJsonPath) {
   EXPECT_EQ(error_of(R"({"opt": {"lr": {"$uniform": [1, 1]}}})"), "space.json: params.opt.lr: $uniform needs low < high, got [1,1]");
-  EXPECT_EQ(error_of(R"({"lr": {"$loguniform": [0, 1]}})"), "space.json: params.lr: $loguniform bounds are in real space and must be > 0, got low = 0");
+  EXPECT_EQ(error_of(R"({"lr": {"$loguniform": [0, 1]}})"),
+            "space.json: params.lr: $loguniform bounds are in real space and must be > 0, got low = 0");
   EXPECT_EQ(error_of(R"({"w": {"$quniform": [0, 10, 0]}})"), "space.json: params.w: $quniform needs q > 0, got 0");
-  EXPECT_EQ(error_of(R"({"w": {"$qloguniform": [-1, 10, 1]}})"), "space.json: params.w: $qloguniform bounds are in real space and must be > 0, got low = -1");
+  EXPECT_EQ(error_of(R"({"w": {"$qloguniform": [-1, 10, 1]}})"),
+            "space.json: params.w: $qloguniform bounds are in real space and must be > 0, got low = -1");
   EXPECT_EQ(error_of(R"({"c": {"$choice": []}})"), "space.json: params.c: $choice needs at least one option");
   EXPECT_EQ(error_of(R"({"x": {"$uniform": [0, 1, 2]}})"), "space.json: params.x: $uniform takes 2 arguments [low, high], got 3");
   EXPECT_EQ(error_of(R"({"x": {"$gaussian": [0, 1]}})").rfind("space.json: params.x: unknown distribution '$gaussian'", 0), 0u);
@@ -154,8 +156,12 @@ TEST(SpaceErrors, NameTheFileAndTheJsonPath) {
   EXPECT_EQ(error_of(R"({"x": {"$randint": [0.5, 5]}})"), "space.json: params.x: $randint bounds must be integers, got [0.5,5]");
   EXPECT_EQ(error_of(R"({"x": {"$uniform": 3}})"), "space.json: params.x: $uniform takes an array of arguments, got 3");
   EXPECT_EQ(error_of(R"({"x": {"$uniform": [0, "1"]}})"), "space.json: params.x: $uniform argument 2 must be a number, got \"1\"");
-  EXPECT_EQ(error_of(R"({"x": {"$uniform": [0, 1], "other": 2}})").rfind("space.json: params.x: a distribution is an object with exactly one '$' key", 0), 0u);
+  EXPECT_EQ(error_of(R"({"x": {"$uniform": [0, 1], "other": 2}})")
+                .rfind("space.json: params.x: a distribution is an object with exactly one '$' key", 0),
+            0u);
   // Errors inside nested options name the option.
-  EXPECT_EQ(error_of(R"({"d": {"$choice": [0, {"$uniform": [0.5, 0.1]}]}})"), "space.json: params.d[1]: $uniform needs low < high, got [0.5,0.1]");
-  EXPECT_EQ(error_of(R"({"layers": [{"out": 4}, {"out": {"$randint": [4]}}]})"), "space.json: params.layers[1].out: $randint takes 2 arguments [low, high) (high excluded), got 1");
+  EXPECT_EQ(error_of(R"({"d": {"$choice": [0, {"$uniform": [0.5, 0.1]}]}})"),
+            "space.json: params.d[1]: $uniform needs low < high, got [0.5,0.1]");
+  EXPECT_EQ(error_of(R"({"layers": [{"out": 4}, {"out": {"$randint": [4]}}]})"),
+            "space.json: params.layers[1].out: $randint takes 2 arguments [low, high) (high excluded), got 1");
 }

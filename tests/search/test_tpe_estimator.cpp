@@ -5,9 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <vector>
-
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "search/random.hpp"
 #include "search/samplers/random_sampler.hpp"
@@ -132,8 +131,8 @@ TEST(TpeEstimator, JointDensityIntegratesToOneIn2D) {
 }
 
 TEST(TpeEstimator, DiscreteAndCategoricalMassesSumToOne) {
-  for (const char* distribution : {R"({"$quniform": [0, 1, 0.15]})", R"({"$qloguniform": [1, 100, 3]})",
-                                   R"({"$randint": [-3, 4]})", R"({"$choice": ["a", "b", "c", "d"]})"}) {
+  for (const char* distribution : {R"({"$quniform": [0, 1, 0.15]})", R"({"$qloguniform": [1, 100, 3]})", R"({"$randint": [-3, 4]})",
+                                   R"({"$choice": ["a", "b", "c", "d"]})"}) {
     const Parameter p = parameter_of(distribution);
     const ModelDim dim = ModelDim::of(p);
     const std::size_t count = dim.kind == ModelDim::Kind::Categorical ? dim.num_choices : dim.num_cells;
@@ -243,9 +242,9 @@ TEST(TpeEstimator, SamplingFollowsTheDensity) {
 // rules; and the pruned scores are a pure function of the fit and the points.
 TEST(TpeEstimator, PrunedLogDensityMatchesTheExhaustiveSum) {
   std::vector<Parameter> params;
-  for (const char* d : {R"({"$uniform": [-5, 5]})", R"({"$loguniform": [1e-5, 1]})", R"({"$randint": [1, 65]})",
-                        R"({"$choice": ["a", "b", "c"]})", R"({"$normal": [0, 2]})", R"({"$quniform": [0, 10, 0.5]})",
-                        R"({"$qloguniform": [1, 1000, 5]})", R"({"$uniform": [0, 1]})"}) {
+  for (const char* d :
+       {R"({"$uniform": [-5, 5]})", R"({"$loguniform": [1e-5, 1]})", R"({"$randint": [1, 65]})", R"({"$choice": ["a", "b", "c"]})",
+        R"({"$normal": [0, 2]})", R"({"$quniform": [0, 10, 0.5]})", R"({"$qloguniform": [1, 1000, 5]})", R"({"$uniform": [0, 1]})"}) {
     params.push_back(parameter_of(d));
   }
   std::vector<ModelDim> model;
@@ -325,7 +324,8 @@ TEST(TpeEstimator, BandwidthsFollowTheNeighbourRuleWithClipping) {
   EXPECT_DOUBLE_EQ(estimator.kernel_sigma(0, 1), 30.0);
   EXPECT_DOUBLE_EQ(estimator.kernel_sigma(0, 3), 100.0);  // the prior
   EXPECT_DOUBLE_EQ(estimator.kernel_mu(0, 3), 50.0);
-  EXPECT_NEAR(estimator.kernel_weight(0) + estimator.kernel_weight(1) + estimator.kernel_weight(2) + estimator.kernel_weight(3), 1.0, 1e-12);
+  EXPECT_NEAR(estimator.kernel_weight(0) + estimator.kernel_weight(1) + estimator.kernel_weight(2) + estimator.kernel_weight(3), 1.0,
+              1e-12);
 }
 
 }  // namespace

@@ -5,9 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "core/errors.hpp"
 #include "search/random.hpp"
@@ -54,14 +53,13 @@ void open_trial(StudyHistory& history, int number) {
 TEST(TpeSettings, DefaultsAndOverrides) {
   const TpeSettings defaults = parse_tpe_settings(json{{"type", "tpe"}}, "s.json");
   EXPECT_EQ(defaults.n_candidates, TpeSettings{}.n_candidates);
-  const TpeSettings s = parse_tpe_settings(
-      json::parse(R"({"type": "tpe", "seed": 9, "n_startup_trials": "auto", "n_candidates": 7,
+  const TpeSettings s = parse_tpe_settings(json::parse(R"({"type": "tpe", "seed": 9, "n_startup_trials": "auto", "n_candidates": 7,
                       "gamma": {"fraction": 0.25, "exponent": 0.5, "max": 10}, "linear_forgetting": 0,
                       "prior_weight": 2.5, "bandwidth": "scott", "bandwidth_factor": 0.3, "magic_clip": false,
                       "consider_endpoints": true, "multivariate": false, "group": false, "constant_liar": false,
                       "local_period": 0, "local_fraction": 0.5, "local_scale": 0.5, "clip_by_trials": true,
                       "prune_kernels": false})"),
-      "s.json");
+                                           "s.json");
   EXPECT_EQ(s.seed, 9u);
   EXPECT_EQ(s.n_startup_trials, -1);
   EXPECT_EQ(s.n_candidates, 7);
@@ -273,7 +271,8 @@ TEST(TpeSampler, NeverDuplicatesARunningTrialInASmallDiscreteSpace) {
   for (bool liar : {true, false}) {
     for (std::uint64_t seed = 0; seed < 5; ++seed) {
       // The loss favours the running points, so the model alone would suggest one of them.
-      StudyHistory history = random_history(space, 12, [](const std::vector<double>& x) { return x[0] + x[1]; }, seed);
+      StudyHistory history = random_history(
+          space, 12, [](const std::vector<double>& x) { return x[0] + x[1]; }, seed);
       std::set<std::pair<double, double>> running;
       for (double n : {0.0, 1.0, 2.0}) {
         for (double c : {0.0, 1.0}) {

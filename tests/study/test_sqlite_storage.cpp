@@ -12,8 +12,8 @@
 #include <limits>
 #include <sstream>
 
-#include "study/sqlite_storage.hpp"
 #include "core/errors.hpp"
+#include "study/sqlite_storage.hpp"
 
 using namespace hpsearch;
 using nlohmann::json;
@@ -22,7 +22,8 @@ namespace {
 
 class TempDir {
  public:
-  TempDir() : path_(std::filesystem::temp_directory_path() / ("hpsearch_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++))) {
+  TempDir()
+      : path_(std::filesystem::temp_directory_path() / ("hpsearch_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++))) {
     std::filesystem::create_directories(path_);
   }
   ~TempDir() { std::filesystem::remove_all(path_); }

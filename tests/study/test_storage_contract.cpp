@@ -225,8 +225,6 @@ TYPED_TEST(StorageContract, NewTrialsTakeTheNextNumber) {
   EXPECT_EQ(this->history().trials.size(), 2u);
 }
 
-TYPED_TEST(StorageContract, RefreshLockWhileHoldingIt) {
-  EXPECT_NO_THROW(this->storage().refresh_lock());
-}
+TYPED_TEST(StorageContract, RefreshLockWhileHoldingIt) { EXPECT_NO_THROW(this->storage().refresh_lock()); }
 
 }  // namespace

@@ -19,7 +19,8 @@ namespace {
 class TempDir {
  public:
   TempDir()
-      : path_(std::filesystem::temp_directory_path() / ("hpsearch_setup_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++))) {
+      : path_(std::filesystem::temp_directory_path() /
+              ("hpsearch_setup_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++))) {
     std::filesystem::create_directories(path_);
   }
   ~TempDir() { std::filesystem::remove_all(path_); }

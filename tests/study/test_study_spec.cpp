@@ -4,9 +4,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "study/study_spec.hpp"
 #include "core/errors.hpp"
 #include "core/settings.hpp"
+#include "study/study_spec.hpp"
 
 using namespace hpsearch;
 using nlohmann::json;

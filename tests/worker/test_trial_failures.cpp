@@ -1,8 +1,8 @@
 // What the worker makes of each way a trial can fail (issue 7): an exception, a NaN or infinite
 // objective, CUDA out of memory in both LibTorch wordings (after which the same worker runs the
 // next trial), and a stop requested while the trainer computes.
-#include <gtest/gtest.h>
 #include <c10/util/Exception.h>
+#include <gtest/gtest.h>
 
 #include <atomic>
 #include <cmath>
@@ -10,8 +10,8 @@
 #include <limits>
 
 #include "core/errors.hpp"
-#include "worker/trial_thread.hpp"
 #include "worker/trial_runner.hpp"
+#include "worker/trial_thread.hpp"
 
 using namespace hpsearch;
 using nlohmann::json;

@@ -52,7 +52,8 @@ void allow_only(const json& params, const std::string& path, std::initializer_li
 LayerSpec parse_layer(const json& entry, const std::string& path) {
   // ["conv2d", {...}] as the seed's tuples; ["flatten"] alone is accepted too.
   if (!entry.is_array() || entry.empty() || entry.size() > 2 || !entry[0].is_string()) {
-    fail(path, "must be [KIND, {settings}] with KIND one of conv2d, max_pooling, avg_pooling, flatten, fully_connected; got " + entry.dump());
+    fail(path,
+         "must be [KIND, {settings}] with KIND one of conv2d, max_pooling, avg_pooling, flatten, fully_connected; got " + entry.dump());
   }
   LayerSpec layer;
   layer.kind = entry[0].get<std::string>();
@@ -104,7 +105,9 @@ int64_t numel(const std::vector<int64_t>& shape) {
   return n;
 }
 
-std::string pair_text(const int64_t v[2]) { return v[0] == v[1] ? std::to_string(v[0]) : std::to_string(v[0]) + "x" + std::to_string(v[1]); }
+std::string pair_text(const int64_t v[2]) {
+  return v[0] == v[1] ? std::to_string(v[0]) : std::to_string(v[0]) + "x" + std::to_string(v[1]);
+}
 
 // Output size of a convolution or pooling along one axis (PyTorch's floor rule).
 int64_t sliding_output(int64_t input, int64_t kernel, int64_t stride, int64_t padding) {
@@ -116,7 +119,8 @@ int64_t sliding_output(int64_t input, int64_t kernel, int64_t stride, int64_t pa
 
 Architecture parse_architecture(const json& architecture) {
   const std::string root = "architecture";
-  if (!architecture.is_object()) fail(root, "must be an object with act_fn, batch_norm, dropout_prob and layers_param, got " + architecture.dump());
+  if (!architecture.is_object())
+    fail(root, "must be an object with act_fn, batch_norm, dropout_prob and layers_param, got " + architecture.dump());
   allow_only(architecture, root, {"act_fn", "batch_norm", "dropout_prob", "layers_param"});
   Architecture a;
 
@@ -141,7 +145,8 @@ Architecture parse_architecture(const json& architecture) {
     }
     if (bn.contains("momentum")) {
       const json& m = bn["momentum"];
-      if (!m.is_number() || m.get<double>() < 0 || m.get<double>() > 1) fail(path + ".momentum", "must be a number in [0, 1], got " + m.dump());
+      if (!m.is_number() || m.get<double>() < 0 || m.get<double>() > 1)
+        fail(path + ".momentum", "must be a number in [0, 1], got " + m.dump());
       s.momentum = m.get<double>();
     }
     if (bn.contains("affine")) {
@@ -255,7 +260,7 @@ ModelCost describe_architecture(const Architecture& architecture, const std::vec
       const int64_t wo = sliding_output(w, layer.kernel[1], layer.stride[1], layer.padding[1]);
       if (ho <= 0 || wo <= 0) {
         throw ConfigError(where + ": kernel " + pair_text(layer.kernel) + " with padding " + pair_text(layer.padding) +
-                                    " does not fit the " + shape_text(shape) + " input");
+                          " does not fit the " + shape_text(shape) + " input");
       }
       const int64_t k = layer.kernel[0] * layer.kernel[1];
       if (layer.kind == "conv2d") {

@@ -18,11 +18,10 @@
 // whose width is the task's output size. A fully_connected after a conv stack without a flatten
 // gets an implicit flatten. Without an output layer, one is appended.
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace hpsearch::nn {
 
@@ -33,8 +32,8 @@ struct BatchNormSettings {
 };
 
 struct LayerSpec {
-  std::string kind;           // conv2d, max_pooling, avg_pooling, flatten, fully_connected
-  int64_t out = 0;            // out_channels or out_features; 0 for the output layer
+  std::string kind;  // conv2d, max_pooling, avg_pooling, flatten, fully_connected
+  int64_t out = 0;   // out_channels or out_features; 0 for the output layer
   int64_t kernel[2] = {1, 1};
   int64_t stride[2] = {1, 1};
   int64_t padding[2] = {0, 0};
@@ -55,14 +54,14 @@ Architecture parse_architecture(const nlohmann::json& architecture);
 // One row of `hpsearch describe`: a layer (or a hidden layer's activation / batch norm / dropout)
 // with its tensor sizes, weights and costs per sample (batch size 1).
 struct LayerCost {
-  std::string name;                     // "conv2d 3->32 5x5 pad 2", "relu", "max_pooling 2x2", ...
-  std::vector<int64_t> input_shape;     // per sample: {C, H, W} or {F}
+  std::string name;                  // "conv2d 3->32 5x5 pad 2", "relu", "max_pooling 2x2", ...
+  std::vector<int64_t> input_shape;  // per sample: {C, H, W} or {F}
   std::vector<int64_t> output_shape;
   std::vector<std::pair<std::string, std::vector<int64_t>>> weights;  // {"weight", {32, 3, 5, 5}}, {"bias", {32}}
-  int64_t parameters = 0;               // trainable parameters
+  int64_t parameters = 0;                                             // trainable parameters
   int64_t multiplications = 0;
   int64_t additions = 0;
-  int64_t maximums = 0;                 // comparisons of max pooling and ReLU
+  int64_t maximums = 0;  // comparisons of max pooling and ReLU
 };
 
 struct ModelCost {

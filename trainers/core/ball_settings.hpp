@@ -3,9 +3,8 @@
 // "valid_fraction": 0.1, "split_seed": 0}. No LibTorch: the trainers' headers keep them as a member.
 #include <cstdint>
 #include <filesystem>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "core/settings.hpp"
 
@@ -22,16 +21,17 @@ struct BallTrainerSettings {
 // keys, named after the trainer in messages.
 inline settings::Table ball_trainer_table(const std::string& type) {
   namespace s = settings;
-  return {type + " trainer",
-          {s::required(s::string("data", nullptr,
-                                 "the data folder (make one with `hpsearch make-data balls --out DIR`, or `balls-seq` for forecast), "
-                                 "checked before the search starts (exit 2)")),
-           s::open_min(s::open_max(s::number(
-               "valid_fraction", 0.1, "share of the samples held out for validation; the split, drawn from `split_seed` alone, is the same for every trial",
-               0, 1))),
-           s::integer("split_seed", 0, "seed of that split", 0),
-           s::boolean("deterministic", false, "cuDNN deterministic algorithms (otherwise its autotuner is on)")},
-          {"type"}};
+  return {
+      type + " trainer",
+      {s::required(s::string("data", nullptr,
+                             "the data folder (make one with `hpsearch make-data balls --out DIR`, or `balls-seq` for forecast), "
+                             "checked before the search starts (exit 2)")),
+       s::open_min(s::open_max(s::number(
+           "valid_fraction", 0.1,
+           "share of the samples held out for validation; the split, drawn from `split_seed` alone, is the same for every trial", 0, 1))),
+       s::integer("split_seed", 0, "seed of that split", 0),
+       s::boolean("deterministic", false, "cuDNN deterministic algorithms (otherwise its autotuner is on)")},
+      {"type"}};
 }
 
 // `make_data_kind` is "balls" or "balls-seq", for the message that tells how to make the folder.
@@ -43,7 +43,8 @@ inline BallTrainerSettings read_ball_trainer_settings(const nlohmann::json& obje
   BallTrainerSettings out;
   out.data = s.string("data");
   if (!std::filesystem::is_directory(out.data)) {
-    s.fail("data", "'" + out.data.string() + "' does not exist; make it with: hpsearch make-data " + make_data_kind + " --out " + out.data.string());
+    s.fail("data", "'" + out.data.string() + "' does not exist; make it with: hpsearch make-data " + make_data_kind + " --out " +
+                       out.data.string());
   }
   out.deterministic = s.boolean("deterministic");
   out.valid_fraction = s.number("valid_fraction");

@@ -47,8 +47,10 @@ nlohmann::json parse_report(const std::string& line) {
     const char c = line[i];
     if (in_string) {
       quoted += c;
-      if (c == '\\' && i + 1 < line.size()) quoted += line[++i];
-      else if (c == '"') in_string = false;
+      if (c == '\\' && i + 1 < line.size())
+        quoted += line[++i];
+      else if (c == '"')
+        in_string = false;
       continue;
     }
     if (c == '"') in_string = true;
@@ -184,7 +186,8 @@ const settings::Table& command_settings_table() {
       {t::required(t::any("argv", nullptr,
                           "the program and its arguments, e.g. `[\"python3\", \"train.py\", \"--config\", \"{config}\"]`, with the "
                           "placeholders `{config}`, `{trial}` and `{trial_dir}`")),
-       t::open_min(t::number("timeout_s", 3600, "seconds the program may run; past them its whole process group is killed and the trial FAILs", 0))},
+       t::open_min(t::number("timeout_s", 3600,
+                             "seconds the program may run; past them its whole process group is killed and the trial FAILs", 0))},
       {"type"}};
   return table;
 }
@@ -272,8 +275,10 @@ double CommandTrainer::run(const TrialContext& trial, StepReporter& reporter) {
       if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       const ssize_t n = read(fds[i].fd, buffer, sizeof buffer);
       if (n > 0) {
-        if (i == 0) out_lines.feed(buffer, static_cast<std::size_t>(n), on_stdout_line);
-        else err_lines.feed(buffer, static_cast<std::size_t>(n), on_stderr_line);
+        if (i == 0)
+          out_lines.feed(buffer, static_cast<std::size_t>(n), on_stdout_line);
+        else
+          err_lines.feed(buffer, static_cast<std::size_t>(n), on_stderr_line);
       } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
         close(fds[i].fd);
         (i == 0 ? child.stdout_fd() : child.stderr_fd()) = -1;
@@ -298,7 +303,8 @@ double CommandTrainer::run(const TrialContext& trial, StepReporter& reporter) {
     std::snprintf(seconds, sizeof seconds, "%g", timeout_s_);
     throw Error(std::string("command timed out after ") + seconds + " s (timeout_s) and was killed" + tail());
   }
-  if (WIFSIGNALED(status)) throw Error("command killed by signal " + std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) + ")" + tail());
+  if (WIFSIGNALED(status))
+    throw Error("command killed by signal " + std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) + ")" + tail());
   if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
     throw Error("command exited with code " + std::to_string(WEXITSTATUS(status)) + tail());
   }

@@ -38,8 +38,10 @@ const settings::Table& synthetic_settings_table() {
   namespace t = settings;
   static const settings::Table table{
       "synthetic trainer",
-      {t::required(t::string("function", nullptr, "`branin`, `hartmann6`, `rosenbrock` or `learning_curve`: the test function of the configuration's keys `x1`..`xN`",
-                             {"branin", "hartmann6", "rosenbrock", "learning_curve"})),
+      {t::required(
+           t::string("function", nullptr,
+                     "`branin`, `hartmann6`, `rosenbrock` or `learning_curve`: the test function of the configuration's keys `x1`..`xN`",
+                     {"branin", "hartmann6", "rosenbrock", "learning_curve"})),
        t::integer("steps", nullptr, "steps `learning_curve` reports, as the metric `value` (none: 81; the other functions report none)", 0),
        t::number("noise", 0, "standard deviation of Gaussian noise added to every value, seeded by (trial, step)", 0),
        t::number("sleep_ms", 0, "milliseconds waited per step (per trial for functions without steps), to imitate training time", 0)},

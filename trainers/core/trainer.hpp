@@ -10,9 +10,8 @@
 // the trial (pruning): the trainer returns promptly with the last value it had.
 #include <filesystem>
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "search/history.hpp"
 
@@ -21,10 +20,10 @@ namespace hpsearch {
 class Communicator;  // comm/communicator.hpp
 
 struct TrialContext {
-  int number = 0;                    // trial number in the study
-  nlohmann::json config;             // the resolved configuration
-  std::filesystem::path trial_dir;   // a folder for the trial's files; created by the trainer if it needs one
-  std::string objective_metric;      // the metric whose value is the objective ("value", "valid_loss")
+  int number = 0;                                // trial number in the study
+  nlohmann::json config;                         // the resolved configuration
+  std::filesystem::path trial_dir;               // a folder for the trial's files; created by the trainer if it needs one
+  std::string objective_metric;                  // the metric whose value is the objective ("value", "valid_loss")
   ObjectiveMode mode = ObjectiveMode::Minimize;  // whether lower or higher objective values are better
   // The ranks that train this trial together (--gpus-per-trial), or null when this rank trains it
   // alone. Only the group's rank 0 talks to the master: the other ranks' reporter is a sink.

@@ -1,11 +1,11 @@
 #include "trainers/torch/registry.hpp"
 
 #include "core/errors.hpp"
-#include "trainers/torch/classify/classify_trainer.hpp"
 #include "trainers/core/command_trainer.hpp"
+#include "trainers/core/synthetic_trainer.hpp"
 #include "trainers/torch/balls/detect_trainer.hpp"
 #include "trainers/torch/balls/forecast_trainer.hpp"
-#include "trainers/core/synthetic_trainer.hpp"
+#include "trainers/torch/classify/classify_trainer.hpp"
 
 namespace hpsearch {
 

@@ -2,9 +2,8 @@
 // Every trainer by its name: the one place that knows them all, so it links LibTorch (the
 // classify, detect and forecast trainers) besides the LibTorch-free ones of trainers/core/.
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "trainers/core/trainer.hpp"
 

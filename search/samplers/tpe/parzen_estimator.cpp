@@ -24,8 +24,8 @@ double safe_log(double p) { return p > 0 ? std::max(std::log(p), kLogFloor) : kL
 
 // The inner loops of log_density, over n kernels (a multiple of kBlock). They take restrict
 // parameters, the form in which GCC trusts them, so that they vectorise at -O2.
-void subtract_half_squared_z(double* __restrict acc, const double* __restrict mu, const double* __restrict inv_sigma,
-                             double x, std::size_t n) {
+void subtract_half_squared_z(double* __restrict acc, const double* __restrict mu, const double* __restrict inv_sigma, double x,
+                             std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) {
     const double z = (x - mu[i]) * inv_sigma[i];
     acc[i] -= 0.5 * z * z;
@@ -36,8 +36,7 @@ void add_column(double* __restrict acc, const double* __restrict column, std::si
   for (std::size_t i = 0; i < n; ++i) acc[i] += column[i];
 }
 
-void add_where_equal(double* __restrict acc, const double* __restrict observed, const double* __restrict bonus,
-                     double x, std::size_t n) {
+void add_where_equal(double* __restrict acc, const double* __restrict observed, const double* __restrict bonus, double x, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) acc[i] += observed[i] == x ? bonus[i] : 0.0;
 }
 
@@ -438,23 +437,18 @@ void ParzenEstimator::build_pruning(const EstimatorOptions& options) {
 // distinct kernel for the point's cell, starting at cell_of_dim[d].
 void ParzenEstimator::accumulate(const double* point, std::size_t from, std::size_t n, const std::vector<double>& cell_rows,
                                  const std::vector<std::size_t>& cell_of_dim, double* acc) const {
-  std::copy(lay_constant_.begin() + static_cast<std::ptrdiff_t>(from),
-            lay_constant_.begin() + static_cast<std::ptrdiff_t>(from + n), acc);
+  std::copy(lay_constant_.begin() + static_cast<std::ptrdiff_t>(from), lay_constant_.begin() + static_cast<std::ptrdiff_t>(from + n), acc);
   for (std::size_t d = 0; d < dims_.size(); ++d) {
     const double x = point[d];
     switch (dims_[d]->kind) {
-      case ModelDim::Kind::Continuous:
-        subtract_half_squared_z(acc, lay_mu_[d].data() + from, lay_inv_[d].data() + from, x, n);
-        break;
+      case ModelDim::Kind::Continuous: subtract_half_squared_z(acc, lay_mu_[d].data() + from, lay_inv_[d].data() + from, x, n); break;
       case ModelDim::Kind::Discrete: {
         const double* row = cell_rows.data() + cell_of_dim[d];
         const std::size_t* which = lay_distinct_[d].data() + from;
         for (std::size_t i = 0; i < n; ++i) acc[i] += row[which[i]];
         break;
       }
-      case ModelDim::Kind::Categorical:
-        add_where_equal(acc, lay_mu_[d].data() + from, lay_bonus_[d].data() + from, x, n);
-        break;
+      case ModelDim::Kind::Categorical: add_where_equal(acc, lay_mu_[d].data() + from, lay_bonus_[d].data() + from, x, n); break;
     }
   }
 }
@@ -560,9 +554,10 @@ void ParzenEstimator::compute_sigmas(std::size_t d, std::size_t m, const Estimat
       sigma[i] = s;
     }
   }
-  const double min_sigma = options.magic_clip
-                               ? dim.width / std::min(100.0, 1.0 + static_cast<double>(options.clip_count > 0 ? options.clip_count : num_kernels_))
-                               : dim.width * 1e-12;
+  const double min_sigma =
+      options.magic_clip
+          ? dim.width / std::min(100.0, 1.0 + static_cast<double>(options.clip_count > 0 ? options.clip_count : num_kernels_))
+          : dim.width * 1e-12;
   for (std::size_t i = 0; i < m; ++i) sigma[i] = std::min(std::max(sigma[i], min_sigma), dim.max_sigma);
   if (has_prior_) sigma[m] = dim.prior_sigma;
 }
@@ -572,8 +567,8 @@ double ParzenEstimator::kernel_weight(std::size_t i) const { return std::exp(log
 void ParzenEstimator::sample(Rng& rng, std::size_t n, std::vector<double>& out) const {
   for (std::size_t c = 0; c < n; ++c) {
     const double u = rng.uniform() * cumulative_weight_.back();
-    const std::size_t i = static_cast<std::size_t>(
-        std::upper_bound(cumulative_weight_.begin(), cumulative_weight_.end(), u) - cumulative_weight_.begin());
+    const std::size_t i =
+        static_cast<std::size_t>(std::upper_bound(cumulative_weight_.begin(), cumulative_weight_.end(), u) - cumulative_weight_.begin());
     draw_from_kernel(rng, std::min(i, num_kernels_ - 1), nullptr, out);
   }
 }
@@ -604,8 +599,8 @@ void ParzenEstimator::draw_from_kernel(Rng& rng, std::size_t i, const double* si
         break;
       }
       case ModelDim::Kind::Discrete:
-        out.push_back(static_cast<double>(
-            dim.cell_of(sample_truncated_normal(rng, mu, sigmas ? sigmas[d] : sigma_[d][i], dim.low, dim.high))));
+        out.push_back(
+            static_cast<double>(dim.cell_of(sample_truncated_normal(rng, mu, sigmas ? sigmas[d] : sigma_[d][i], dim.low, dim.high))));
         break;
       case ModelDim::Kind::Categorical: {
         const std::size_t K = dim.num_choices;
@@ -674,8 +669,8 @@ void ParzenEstimator::log_density(const double* points, std::size_t n, double* o
     auto& lower_bounds = scratch_lower_;
     lower_bounds.resize(n);
     for (std::size_t c = 0; c < n; ++c) {
-      std::copy(cell_of_point.begin() + static_cast<std::ptrdiff_t>(c * D),
-                cell_of_point.begin() + static_cast<std::ptrdiff_t>(c * D + D), offsets.begin());
+      std::copy(cell_of_point.begin() + static_cast<std::ptrdiff_t>(c * D), cell_of_point.begin() + static_cast<std::ptrdiff_t>(c * D + D),
+                offsets.begin());
       accumulate(points + c * D, 0, wide_padded_, rows, offsets, acc.data());
       lower_bounds[c] = log_sum_exp_keep(acc.data(), wide_padded_);
     }
@@ -710,8 +705,8 @@ void ParzenEstimator::log_density(const double* points, std::size_t n, double* o
     }
     for (std::size_t c = 0; c < n; ++c) {
       const double* point = points + c * D;
-      std::copy(cell_of_point.begin() + static_cast<std::ptrdiff_t>(c * D),
-                cell_of_point.begin() + static_cast<std::ptrdiff_t>(c * D + D), offsets.begin());
+      std::copy(cell_of_point.begin() + static_cast<std::ptrdiff_t>(c * D), cell_of_point.begin() + static_cast<std::ptrdiff_t>(c * D + D),
+                offsets.begin());
       accumulate(point, 0, wide_padded_, rows, offsets, acc.data());
       const double lower_bound = lower_bounds[c];
       const double slack = std::sqrt(2 * std::max(0.0, prune_peak_ - lower_bound + prune_margin_));
@@ -720,8 +715,11 @@ void ParzenEstimator::log_density(const double* points, std::size_t n, double* o
       const bool everything = !(slack < std::numeric_limits<double>::infinity());
       // Slabs whose centres in p meet [x - reach, x + reach]; in each, the kernels whose centres
       // in q lie in [y - reach2, y + reach2] (a range of the slab's order), widened to blocks.
-      const std::size_t k0 = everything ? 0 : static_cast<std::size_t>(std::lower_bound(slab_high_.begin(), slab_high_.end(), x - reach) - slab_high_.begin());
-      const std::size_t k1 = everything ? slab_low_.size() : static_cast<std::size_t>(std::upper_bound(slab_low_.begin(), slab_low_.end(), x + reach) - slab_low_.begin());
+      const std::size_t k0 =
+          everything ? 0 : static_cast<std::size_t>(std::lower_bound(slab_high_.begin(), slab_high_.end(), x - reach) - slab_high_.begin());
+      const std::size_t k1 =
+          everything ? slab_low_.size()
+                     : static_cast<std::size_t>(std::upper_bound(slab_low_.begin(), slab_low_.end(), x + reach) - slab_low_.begin());
       std::size_t filled = wide_padded_;
       for (std::size_t k = k0; k < k1; ++k) {
         const double* keys = narrow_key_.data() + k * kSlab;
@@ -787,8 +785,8 @@ void ParzenEstimator::log_density(const double* points, std::size_t n, double* o
         }
         case ModelDim::Kind::Discrete: {
           const auto& list = cells[d];
-          const std::size_t j = static_cast<std::size_t>(
-              std::lower_bound(list.begin(), list.end(), static_cast<std::size_t>(x)) - list.begin());
+          const std::size_t j =
+              static_cast<std::size_t>(std::lower_bound(list.begin(), list.end(), static_cast<std::size_t>(x)) - list.begin());
           add_column(a, cell_mass[d].data() + j * N, N);
           break;
         }

@@ -32,10 +32,10 @@ struct ModelDim {
   enum class Kind { Continuous, Discrete, Categorical };
   Kind kind = Kind::Continuous;
   bool bounded = true;
-  double low = 0, high = 1;             // truncation bounds on the modelling scale (bounded)
+  double low = 0, high = 1;              // truncation bounds on the modelling scale (bounded)
   double prior_mu = 0, prior_sigma = 1;  // the prior kernel on the modelling scale
-  double width = 1;                     // reference width for bandwidths and their clipping
-  double max_sigma = 1;                 // largest kernel sigma
+  double width = 1;                      // reference width for bandwidths and their clipping
+  double max_sigma = 1;                  // largest kernel sigma
   // Discrete: grid value of index k = grid_low + k * step; cells on the log scale if log_scale.
   bool log_scale = false;
   double grid_low = 0, step = 1;
@@ -71,13 +71,13 @@ class ParzenEstimator {
  public:
   // `observations`: m rows of dims.size() values in point form; `weights`: m positive weights.
   // `dims` must outlive the estimator.
-  ParzenEstimator(const std::vector<const ModelDim*>& dims, const std::vector<double>& observations,
-                  const std::vector<double>& weights, const EstimatorOptions& options);
+  ParzenEstimator(const std::vector<const ModelDim*>& dims, const std::vector<double>& observations, const std::vector<double>& weights,
+                  const EstimatorOptions& options);
   ParzenEstimator() = default;
   // Refits in place, reusing the memory of the previous fit (a suggestion over 10,000 trials
   // would otherwise allocate and fault in megabytes every time).
-  void fit(const std::vector<const ModelDim*>& dims, const std::vector<double>& observations,
-           const std::vector<double>& weights, const EstimatorOptions& options);
+  void fit(const std::vector<const ModelDim*>& dims, const std::vector<double>& observations, const std::vector<double>& weights,
+           const EstimatorOptions& options);
 
   std::size_t dimensions() const { return dims_.size(); }
   std::size_t kernels() const { return num_kernels_; }
@@ -115,7 +115,7 @@ class ParzenEstimator {
   std::size_t padded_ = 0;       // num_kernels_ rounded up to a multiple of kBlock
   bool has_prior_ = false;
   std::size_t observations_ = 0;
-  std::vector<double> log_weight_;       // normalised, padded with a huge negative number
+  std::vector<double> log_weight_;         // normalised, padded with a huge negative number
   std::vector<double> cumulative_weight_;  // for picking a kernel when sampling
   // Per dim, per kernel (padded). Continuous and discrete: mu, sigma, 1/sigma, log of the
   // truncation mass. Categorical: mu holds the observed option (-1 for the prior kernel),

@@ -206,9 +206,7 @@ std::vector<double> TpeSampler::suggest(const StudyHistory& history, int number)
         ranked.push_back({1, -step, r.value ? finite_or_inf(history.loss(*r.value)) : std::numeric_limits<double>::infinity(), t});
         break;
       }
-      case TrialState::Fail:
-        failed.push_back(t);
-        break;
+      case TrialState::Fail: failed.push_back(t); break;
     }
   }
   auto duplicates_pending = [&](const std::vector<double>& values) {
@@ -322,8 +320,7 @@ std::vector<double> TpeSampler::suggest(const StudyHistory& history, int number)
     above.log_density(candidates.data(), C, log_g.data());
     std::vector<std::size_t> order(C);
     std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(),
-                     [&](std::size_t a, std::size_t b) { return log_l[a] - log_g[a] > log_l[b] - log_g[b]; });
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return log_l[a] - log_g[a] > log_l[b] - log_g[b]; });
 
     last_group = &group;
     last_ranked.clear();

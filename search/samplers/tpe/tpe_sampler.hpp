@@ -19,10 +19,9 @@
 //  - Failed trials count as bad (worse than any finished one), so their regions are avoided.
 //    Pruned trials rank after complete ones, by (last step reached, descending; value).
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/settings.hpp"
 #include "search/sampler.hpp"
@@ -57,9 +56,9 @@ struct TpeSettings {
   // Score candidates only against the bad-set kernels that can change g(x) by more than a
   // relative 1e-13 (bounded; see ParzenEstimator); false: against every kernel (slower).
   bool prune_kernels = true;
-  bool multivariate = true;         // joint kernels over a group (false: one estimator per parameter)
-  bool group = true;                // conditional parameters grouped by their activating option
-  bool constant_liar = true;        // running trials count as bad
+  bool multivariate = true;   // joint kernels over a group (false: one estimator per parameter)
+  bool group = true;          // conditional parameters grouped by their activating option
+  bool constant_liar = true;  // running trials count as bad
   // Local refinement: every local_period-th trial (by number; 0 = never) draws all its
   // candidates, and the other trials a local_fraction of theirs, around the best trial, with a
   // sigma per dimension of local_scale times the spread of the good trials (so steps shrink as

@@ -54,21 +54,26 @@ std::string error_of(const std::string& content, const std::string& name = "x.np
 }  // namespace
 
 TEST(Npy, ReadsVersion1Float32InCOrder) {
-  const auto a = parse_npy(npy_bytes(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", raw<float>({1, 2, 3, 4, 5, 6.5f})), "a.npy");
+  const auto a =
+      parse_npy(npy_bytes(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", raw<float>({1, 2, 3, 4, 5, 6.5f})), "a.npy");
   EXPECT_EQ(a.type, NpyType::Float32);
   EXPECT_EQ(a.shape, (std::vector<std::int64_t>{2, 3}));
   EXPECT_EQ(a.to_floats(), (std::vector<float>{1, 2, 3, 4, 5, 6.5f}));
 }
 
 TEST(Npy, ReadsVersion2Float64Int64Uint8AndBool) {
-  const auto f64 = parse_npy(npy_bytes(2, "{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", raw<double>({0.25, -1, 1e3})), "b.npy");
+  const auto f64 =
+      parse_npy(npy_bytes(2, "{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", raw<double>({0.25, -1, 1e3})), "b.npy");
   EXPECT_EQ(f64.shape, (std::vector<std::int64_t>{3}));
   EXPECT_EQ(f64.to_floats(), (std::vector<float>{0.25f, -1, 1000}));
-  const auto i64 = parse_npy(npy_bytes(1, "{'descr': '<i8', 'fortran_order': False, 'shape': (2, 1), }", raw<std::int64_t>({-7, 42})), "c.npy");
+  const auto i64 =
+      parse_npy(npy_bytes(1, "{'descr': '<i8', 'fortran_order': False, 'shape': (2, 1), }", raw<std::int64_t>({-7, 42})), "c.npy");
   EXPECT_EQ(i64.to_floats(), (std::vector<float>{-7, 42}));
-  const auto u8 = parse_npy(npy_bytes(1, "{'descr': '|u1', 'fortran_order': False, 'shape': (4,), }", std::string("\x00\x01\x7f\xff", 4)), "d.npy");
+  const auto u8 =
+      parse_npy(npy_bytes(1, "{'descr': '|u1', 'fortran_order': False, 'shape': (4,), }", std::string("\x00\x01\x7f\xff", 4)), "d.npy");
   EXPECT_EQ(u8.to_floats(), (std::vector<float>{0, 1, 127, 255}));
-  const auto b1 = parse_npy(npy_bytes(1, "{'descr': '|b1', 'fortran_order': False, 'shape': (3,), }", std::string("\x01\x00\x01", 3)), "e.npy");
+  const auto b1 =
+      parse_npy(npy_bytes(1, "{'descr': '|b1', 'fortran_order': False, 'shape': (3,), }", std::string("\x01\x00\x01", 3)), "e.npy");
   EXPECT_EQ(b1.to_floats(), (std::vector<float>{1, 0, 1}));
   // Keys in another order, a 0-d array, and a 1-d array marked Fortran order (same layout).
   const auto scalar = parse_npy(npy_bytes(1, "{'shape': (), 'fortran_order': False, 'descr': '<f4'}", raw<float>({3})), "f.npy");
@@ -79,10 +84,13 @@ TEST(Npy, ReadsVersion2Float64Int64Uint8AndBool) {
 
 TEST(Npy, RefusesWhatItCannotReadNamingTheFile) {
   EXPECT_EQ(error_of("PK\x03\x04 not numpy", "labels/p_bb_00003.npy"), "labels/p_bb_00003.npy: not a .npy file (no \\x93NUMPY magic)");
-  EXPECT_EQ(error_of(npy_bytes(1, "{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }", raw<float>({1})), "big.npy"),
-            "big.npy: unsupported .npy element type '>f4' (supported: little-endian float32 <f4, float64 <f8, int64 <i8, uint8 |u1, bool |b1)");
-  EXPECT_NE(error_of(npy_bytes(1, "{'descr': '<i4', 'fortran_order': False, 'shape': (1,), }", raw<std::int32_t>({1}))).find("'<i4'"), std::string::npos);
-  EXPECT_NE(error_of(npy_bytes(1, "{'descr': '|O', 'fortran_order': False, 'shape': (1,), }", "xxxxxxxx")).find("unsupported"), std::string::npos);
+  EXPECT_EQ(
+      error_of(npy_bytes(1, "{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }", raw<float>({1})), "big.npy"),
+      "big.npy: unsupported .npy element type '>f4' (supported: little-endian float32 <f4, float64 <f8, int64 <i8, uint8 |u1, bool |b1)");
+  EXPECT_NE(error_of(npy_bytes(1, "{'descr': '<i4', 'fortran_order': False, 'shape': (1,), }", raw<std::int32_t>({1}))).find("'<i4'"),
+            std::string::npos);
+  EXPECT_NE(error_of(npy_bytes(1, "{'descr': '|O', 'fortran_order': False, 'shape': (1,), }", "xxxxxxxx")).find("unsupported"),
+            std::string::npos);
   EXPECT_EQ(error_of(npy_bytes(1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", raw<float>({1, 2, 3, 4})), "f.npy"),
             "f.npy: Fortran-order .npy arrays are not supported (save with C order)");
   EXPECT_EQ(error_of(npy_bytes(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (9, 5), }", raw<float>({1, 2})), "short.npy"),

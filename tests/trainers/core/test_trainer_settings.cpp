@@ -62,7 +62,8 @@ TEST(TrainerSettings, CommandRefusesUnknownKeysAndBadValues) {
   EXPECT_EQ(error_of<CommandTrainer>({{"type", "command"}, {"argv", argv}, {"timeout", 3}}),
             "s.json: trainer.timeout: unknown setting of the command trainer (it takes argv and timeout_s)");
   EXPECT_EQ(error_of<CommandTrainer>({{"type", "command"}}).rfind("s.json: trainer.argv: is required", 0), 0u);
-  EXPECT_EQ(error_of<CommandTrainer>({{"type", "command"}, {"argv", json::array()}}), "s.json: trainer.argv: must be a non-empty array of strings");
+  EXPECT_EQ(error_of<CommandTrainer>({{"type", "command"}, {"argv", json::array()}}),
+            "s.json: trainer.argv: must be a non-empty array of strings");
   EXPECT_EQ(error_of<CommandTrainer>({{"type", "command"}, {"argv", argv}, {"timeout_s", 0}}),
             "s.json: trainer.timeout_s: must be a number > 0, got 0");
   EXPECT_EQ(error_of<CommandTrainer>({{"type", "command"}, {"argv", argv}, {"timeout_s", 5}}), "no error");

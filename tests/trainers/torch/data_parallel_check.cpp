@@ -7,16 +7,16 @@
 
 #include <cstdio>
 
-#include "trainers/torch/nn/data_parallel.hpp"
 #include "comm/mpi_communicator.hpp"
+#include "trainers/torch/nn/data_parallel.hpp"
 
 using namespace hpsearch;
 
 namespace {
 
 torch::nn::Sequential make_model() {
-  return torch::nn::Sequential(torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 4, 3)), torch::nn::ReLU(),
-                               torch::nn::Flatten(), torch::nn::Linear(4 * 6 * 6, 8), torch::nn::Tanh(), torch::nn::Linear(8, 2));
+  return torch::nn::Sequential(torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 4, 3)), torch::nn::ReLU(), torch::nn::Flatten(),
+                               torch::nn::Linear(4 * 6 * 6, 8), torch::nn::Tanh(), torch::nn::Linear(8, 2));
 }
 
 torch::Tensor flat_parameters(torch::nn::Module& model) {
@@ -70,9 +70,9 @@ void check(nn::DataParallel& parallel, const std::string& optimizer_kind, int64_
     expect(stats.started_in_backward == stats.buckets, "only " + std::to_string(stats.started_in_backward) + " of " +
                                                            std::to_string(stats.buckets) + " buckets started during backward");
     if (bucket_bytes < 1024) {
-      expect(stats.buckets > 2 && stats.gradients_after_first_start > 0,
-             "no overlap: " + std::to_string(stats.buckets) + " buckets, " + std::to_string(stats.gradients_after_first_start) +
-                 " gradients computed after the first all-reduce started");
+      expect(stats.buckets > 2 && stats.gradients_after_first_start > 0, "no overlap: " + std::to_string(stats.buckets) + " buckets, " +
+                                                                             std::to_string(stats.gradients_after_first_start) +
+                                                                             " gradients computed after the first all-reduce started");
     }
 
     lone_optimizer->zero_grad();
@@ -83,7 +83,8 @@ void check(nn::DataParallel& parallel, const std::string& optimizer_kind, int64_
     auto leaders = mine_flat.clone();
     parallel.group()->broadcast(leaders, 0);
     const std::string where = optimizer_kind + ", global batch " + std::to_string(global_batch) + ", step " + std::to_string(step + 1);
-    expect(torch::equal(mine_flat, leaders), "rank " + std::to_string(parallel.rank()) + " parameters differ from rank 0's (" + where + ")");
+    expect(torch::equal(mine_flat, leaders),
+           "rank " + std::to_string(parallel.rank()) + " parameters differ from rank 0's (" + where + ")");
     const double gap = (mine_flat - flat_parameters(*lone)).abs().max().item<double>();
     expect(gap < 1e-5, "group vs one rank on the whole batch: max difference " + std::to_string(gap) + " (" + where + ")");
   }

@@ -1,17 +1,16 @@
 // The ball data loaders against files in the original format written here by hand (the .npy
 // bytes laid out by this test, the JPEG written with libjpeg directly), and the JPEG codec.
 #include <gtest/gtest.h>
+#include <jpeglib.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
 
-#include <jpeglib.h>
-
 #include "core/errors.hpp"
-#include "trainers/torch/data/balls.hpp"
 #include "trainers/core/data/jpeg.hpp"
+#include "trainers/torch/data/balls.hpp"
 
 using namespace hpsearch;
 using namespace hpsearch::data;
@@ -43,7 +42,8 @@ std::string npy_v1(const std::string& descr, const std::string& shape, const std
   std::string header = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
   while ((10 + header.size() + 1) % 64 != 0) header += ' ';
   header += '\n';
-  return std::string("\x93NUMPY\x01\x00", 8) + static_cast<char>(header.size() & 0xff) + static_cast<char>(header.size() >> 8) + header + data;
+  return std::string("\x93NUMPY\x01\x00", 8) + static_cast<char>(header.size() & 0xff) + static_cast<char>(header.size() >> 8) + header +
+         data;
 }
 
 template <typename T>
@@ -164,8 +164,9 @@ TEST(BallData, ErrorsNameTheFolderTheFileAndTheMakeDataCommand) {
             missing.string() + ": no such data folder; make one with: hpsearch make-data balls --out " + missing.string());
   EXPECT_EQ(error_of([&] { load_ball_sequences(missing); }),
             missing.string() + ": no such data folder; make one with: hpsearch make-data balls-seq --out " + missing.string());
-  EXPECT_NE(error_of([&] { load_ball_images(dir.path()); }).find("files in the data folder; make them with: hpsearch make-data balls --out "),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { load_ball_images(dir.path()); }).find("files in the data folder; make them with: hpsearch make-data balls --out "),
+      std::string::npos);
   write_quadrant_jpeg(dir.path() / "img_00000.jpg");
   write_quadrant_jpeg(dir.path() / "img_00001.jpg");
   write_file(dir.path() / "p_bb_00000.npy", npy_v1("<f8", "(9, 5)", raw(labels_of_sample(0))));
@@ -178,8 +179,9 @@ TEST(BallData, ErrorsNameTheFolderTheFileAndTheMakeDataCommand) {
   EXPECT_EQ(error_of([&] { load_ball_images(dir.path()); }),
             (dir.path() / "img_00001.jpg").string() + ": image is 64x48, expected 100x100 like img_00000.jpg");
   write_file(dir.path() / "img_00001.jpg", "not a jpeg");
-  EXPECT_NE(error_of([&] { load_ball_images(dir.path()); }).find((dir.path() / "img_00001.jpg").string() + ": cannot decode the JPEG image"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { load_ball_images(dir.path()); }).find((dir.path() / "img_00001.jpg").string() + ": cannot decode the JPEG image"),
+      std::string::npos);
   write_file(dir.path() / "p_bb_00002.npy", npy_v1("<f8", "(9, 5)", raw(labels_of_sample(2))));
   EXPECT_EQ(error_of([&] { load_ball_images(dir.path()); }),
             (dir.path() / "img_00002.jpg").string() + ": missing (p_bb_00002.npy has no counterpart)");

@@ -9,8 +9,8 @@
 #include <set>
 #include <sstream>
 
-#include "trainers/torch/data/balls.hpp"
 #include "trainers/core/data/balls_generator.hpp"
+#include "trainers/torch/data/balls.hpp"
 
 using namespace hpsearch::data;
 namespace fs = std::filesystem;
@@ -74,7 +74,8 @@ TEST(BallGenerator, ImageFilesLoadBackWithConsistentLabels) {
     for (int row = 0; row < 9; ++row) {
       if (data.presence[n][row].item<float>() == 0) continue;
       const auto box = data.boxes[n][row];
-      const int cx = static_cast<int>((box[0].item<float>() + box[2].item<float>()) / 2), cy = static_cast<int>((box[1].item<float>() + box[3].item<float>()) / 2);
+      const int cx = static_cast<int>((box[0].item<float>() + box[2].item<float>()) / 2),
+                cy = static_cast<int>((box[1].item<float>() + box[3].item<float>()) / 2);
       const auto pixel = data.images[n].index({torch::indexing::Slice(), cy, cx}).to(torch::kFloat32);
       int nearest = -1;
       double best = 1e18;
@@ -123,7 +124,8 @@ TEST(BallGenerator, HiddenPropertiesComeFromTheCophySetsAndColoursAreDistinct) {
     }
     EXPECT_EQ(colours.size(), 3u);
     for (std::size_t i = 0; i < balls.size(); ++i) {
-      for (std::size_t j = i + 1; j < balls.size(); ++j) EXPECT_GE(std::hypot(balls[i].x - balls[j].x, balls[i].y - balls[j].y), 2 * kBallRadius);
+      for (std::size_t j = i + 1; j < balls.size(); ++j)
+        EXPECT_GE(std::hypot(balls[i].x - balls[j].x, balls[i].y - balls[j].y), 2 * kBallRadius);
     }
   }
   EXPECT_EQ(masses, (std::set<double>{1, 2, 5}));
@@ -195,7 +197,7 @@ TEST(BallSimulation, MassChangesTheOutcomeOfACollision) {
   const auto equal = run(2), heavy = run(5), light = run(1);
   EXPECT_NEAR(equal[0].vx, 0, 1e-9);
   EXPECT_NEAR(equal[1].vx, 3, 1e-9);
-  EXPECT_LT(heavy[0].vx, -0.5);                      // (2 - 5) / 7 x 3
+  EXPECT_LT(heavy[0].vx, -0.5);                     // (2 - 5) / 7 x 3
   EXPECT_NEAR(heavy[1].vx, 2.0 * 2 / 7 * 3, 1e-9);  // 2 m1 / (m1 + m2) x 3
   EXPECT_GT(light[1].vx, 3.5);
   EXPECT_GT(std::abs(heavy[1].x - light[1].x), 5);  // where the target ends up depends on the hidden mass

@@ -12,12 +12,12 @@
 #include <random>
 
 #include "core/errors.hpp"
+#include "trainers/core/architecture.hpp"
 #include "trainers/torch/classify/augmentation.hpp"
 #include "trainers/torch/classify/classify_trainer.hpp"
 #include "trainers/torch/data/cifar.hpp"
 #include "trainers/torch/data/classification.hpp"
 #include "trainers/torch/data/idx.hpp"
-#include "trainers/core/architecture.hpp"
 #include "trainers/torch/nn/model_builder.hpp"
 #include "trainers/torch/nn/optimization.hpp"
 
@@ -112,7 +112,11 @@ TEST(IdxReader, RefusesCutFilesLongFilesAndOtherTypes) {
   TempDir dir;
   auto bytes = idx_bytes({2, 2, 2}, {1, 2, 3, 4, 5, 6, 7, 8});
   write_plain(dir.path() / "short", std::vector<unsigned char>(bytes.begin(), bytes.end() - 1));
-  write_plain(dir.path() / "long", [&] { auto b = bytes; b.push_back(9); return b; }());
+  write_plain(dir.path() / "long", [&] {
+    auto b = bytes;
+    b.push_back(9);
+    return b;
+  }());
   auto floats = bytes;
   floats[2] = 0x0D;  // IDX float
   write_plain(dir.path() / "floats", floats);
@@ -155,10 +159,10 @@ TEST(CifarReader, ReadsLabelsAndChannelPlanesInOrder) {
   EXPECT_EQ(set.labels[1].item<int64_t>(), 9);
   EXPECT_EQ(set.labels[2].item<int64_t>(), 0);
   EXPECT_EQ(set.images[0][0][0][0].item<int>(), 0);
-  EXPECT_EQ(set.images[0][1][0][0].item<int>(), 100);      // green plane starts after 1,024 red bytes
+  EXPECT_EQ(set.images[0][1][0][0].item<int>(), 100);                 // green plane starts after 1,024 red bytes
   EXPECT_EQ(set.images[0][2][31][30].item<int>(), (200 + 61) % 256);  // blue, row 31, column 30
-  EXPECT_EQ(set.images[1][0][5][7].item<int>(), 13);       // shift 1
-  EXPECT_EQ(set.images[2][1][1][0].item<int>(), 103);      // shift 2, second file
+  EXPECT_EQ(set.images[1][0][5][7].item<int>(), 13);                  // shift 1
+  EXPECT_EQ(set.images[2][1][1][0].item<int>(), 103);                 // shift 2, second file
 
   write_plain(dir.path() / "bad_size.bin", std::vector<unsigned char>(a.begin(), a.end() - 5));
   EXPECT_THROW(data::read_cifar10({dir.path() / "bad_size.bin"}), UserError);
@@ -175,7 +179,8 @@ TEST(ClassificationData, RecognisesCifarAndIdxFoldersAndSaysWhatIsMissing) {
   TempDir dir;
   const fs::path cifar = dir.path() / "cifar" / "cifar-10-batches-bin";
   fs::create_directories(cifar);
-  for (int i = 1; i <= 5; ++i) write_plain(cifar / ("data_batch_" + std::to_string(i) + ".bin"), cifar_record(static_cast<unsigned char>(i), i));
+  for (int i = 1; i <= 5; ++i)
+    write_plain(cifar / ("data_batch_" + std::to_string(i) + ".bin"), cifar_record(static_cast<unsigned char>(i), i));
   write_plain(cifar / "test_batch.bin", cifar_record(7, 0));
   std::ofstream(cifar / "batches.meta.txt") << "a0\na1\na2\na3\na4\na5\na6\na7\na8\na9\n\n";
   const auto files = data::find_classification_files(dir.path() / "cifar");  // the tarball's subfolder is found
@@ -259,7 +264,7 @@ TEST(ClassifyArchitecture, Seed003NetworkCountsMatchHandArithmetic) {
   // each of 32*32*32 = 32,768 outputs takes 3*25 = 75 products and 75 additions (74 + bias).
   EXPECT_EQ(cost.layers[0].output_shape, (std::vector<int64_t>{32, 32, 32}));
   EXPECT_EQ(cost.layers[0].parameters, 32 * 3 * 5 * 5 + 32);  // 2,432
-  EXPECT_EQ(cost.layers[0].multiplications, 32768 * 75);     // 2,457,600
+  EXPECT_EQ(cost.layers[0].multiplications, 32768 * 75);      // 2,457,600
   EXPECT_EQ(cost.layers[0].additions, 32768 * 75);
   EXPECT_EQ(cost.layers[1].maximums, 32768);  // ReLU: one max(x, 0) per element
   // pool1: 32x16x16 = 8,192 outputs, each the max of 4 values: 3 comparisons.
@@ -305,7 +310,8 @@ TEST(Optimization, SchedulesAreTheSeedsRates) {
   const std::vector<double> expected = {0.01, 0.01, 0.01, 0.01, 0.01, 0.001, 0.001, 0.001, 0.0001, 0.0001};
   for (int e = 0; e < 10; ++e) EXPECT_DOUBLE_EQ(plateaus.rate(e), expected[e]) << "epoch " << e;
   // Seed 004's phases: (2e-4, 2), (1e-4, 1), (1e-5, 2); after the last phase its rate stays.
-  const nn::LearningRateSchedule phases({{"scheduler", "phases"}, {"scheduler_params", {{"phases", {{2e-4, 2}, {1e-4, 1}, {1e-5, 2}}}}}}, 5);
+  const nn::LearningRateSchedule phases({{"scheduler", "phases"}, {"scheduler_params", {{"phases", {{2e-4, 2}, {1e-4, 1}, {1e-5, 2}}}}}},
+                                        5);
   const std::vector<double> phase_rates = {2e-4, 2e-4, 1e-4, 1e-5, 1e-5, 1e-5};
   for (int e = 0; e < 6; ++e) EXPECT_DOUBLE_EQ(phases.rate(e), phase_rates[e]) << "epoch " << e;
   // Seed 003: lr 0.1 decayed by 0.95 per epoch.
@@ -359,7 +365,9 @@ TEST(Optimization, OptimizersTakeTheirSettingsAndTheScheduleSetsEveryGroup) {
   EXPECT_EQ(message({{"optimizer", "rmsprop"}}).rfind("optimizer: must be one of", 0), 0u);
   EXPECT_EQ(message({{"optimizer_params", {{"lr", 0}}}}).rfind("optimizer_params.lr: must be > 0", 0), 0u);
   EXPECT_EQ(message({{"scheduler", "phases"}}).rfind("scheduler_params.phases: is required", 0), 0u);
-  EXPECT_EQ(message({{"scheduler", "plateaus"}, {"scheduler_params", {{"rates", {0.1, 0.01}}, {"fractions", {1}}}}}).rfind("scheduler_params.fractions:", 0), 0u);
+  EXPECT_EQ(message({{"scheduler", "plateaus"}, {"scheduler_params", {{"rates", {0.1, 0.01}}, {"fractions", {1}}}}})
+                .rfind("scheduler_params.fractions:", 0),
+            0u);
 }
 
 struct RecordingReporter : StepReporter {
@@ -380,13 +388,19 @@ TEST(ClassifyTrainer, SettingsErrorsNameTheFileAndKey) {
     return std::string("no error");
   };
   EXPECT_EQ(message({{"type", "classify"}}).rfind("space.json: trainer.data: is required", 0), 0u);
-  EXPECT_EQ(message({{"type", "classify"}, {"data", "/nonexistent/cifar"}}).rfind("space.json: trainer.data: /nonexistent/cifar: no such folder", 0), 0u);
+  EXPECT_EQ(message({{"type", "classify"}, {"data", "/nonexistent/cifar"}})
+                .rfind("space.json: trainer.data: /nonexistent/cifar: no such folder", 0),
+            0u);
   TempDir dir;
-  EXPECT_NE(message({{"type", "classify"}, {"data", dir.path().string()}}).find("no image-classification data recognised"), std::string::npos);
+  EXPECT_NE(message({{"type", "classify"}, {"data", dir.path().string()}}).find("no image-classification data recognised"),
+            std::string::npos);
   write_idx_folder(dir.path(), 4, 2, 28, 28, true);
   EXPECT_EQ(message({{"type", "classify"}, {"data", dir.path().string()}}), "no error");
-  EXPECT_EQ(message({{"type", "classify"}, {"data", dir.path().string()}, {"max_params", -3}}).rfind("space.json: trainer.max_params:", 0), 0u);
-  EXPECT_EQ(message({{"type", "classify"}, {"data", dir.path().string()}, {"epochs", 3}}).rfind("space.json: trainer.epochs: unknown setting", 0), 0u);
+  EXPECT_EQ(message({{"type", "classify"}, {"data", dir.path().string()}, {"max_params", -3}}).rfind("space.json: trainer.max_params:", 0),
+            0u);
+  EXPECT_EQ(
+      message({{"type", "classify"}, {"data", dir.path().string()}, {"epochs", 3}}).rfind("space.json: trainer.epochs: unknown setting", 0),
+      0u);
 }
 
 TEST(ClassifyTrainer, AModelOverMaxParamsNeverTrains) {
@@ -420,17 +434,17 @@ TEST(ClassifyTrainer, AModelOverMaxParamsNeverTrains) {
 TEST(ClassifyTrainer, LearnsRealFashionMnistWellAboveChance) {
   if (!fs::exists(kFashionMnist / "train-images-idx3-ubyte.gz")) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
   TempDir dir;
-  ClassifyTrainer trainer({{"type", "classify"}, {"data", kFashionMnist.string()}, {"train_subset", 3000}, {"test_subset", 1000}}, "space.json");
+  ClassifyTrainer trainer({{"type", "classify"}, {"data", kFashionMnist.string()}, {"train_subset", 3000}, {"test_subset", 1000}},
+                          "space.json");
   // A small network (conv 16, conv 32, fc 64: 114,314 parameters, a few seconds per epoch here) so
   // that the test stays short; augmentation on, to run the device-side crop and flip.
-  const json config = {
-      {"epochs", 2},
-      {"batch_size", 32},
-      {"optimizer", "adam"},
-      {"optimizer_params", {{"lr", 2e-3}}},
-      {"scheduler", "exponential"},
-      {"augmentation", {{"random_crop_padding", 2}, {"horizontal_flip", true}}},
-      {"architecture", json::parse(R"({"layers_param": [
+  const json config = {{"epochs", 2},
+                       {"batch_size", 32},
+                       {"optimizer", "adam"},
+                       {"optimizer_params", {{"lr", 2e-3}}},
+                       {"scheduler", "exponential"},
+                       {"augmentation", {{"random_crop_padding", 2}, {"horizontal_flip", true}}},
+                       {"architecture", json::parse(R"({"layers_param": [
            ["conv2d", {"out_channels": 16, "kernel_size": 5, "padding": 2}], ["max_pooling", {"kernel_size": 2}],
            ["conv2d", {"out_channels": 32, "kernel_size": 5, "padding": 2}], ["max_pooling", {"kernel_size": 2}],
            ["flatten", {}], ["fully_connected", {"out_features": 64}], ["fully_connected", {}]]})")}};

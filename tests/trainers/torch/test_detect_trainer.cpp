@@ -2,11 +2,10 @@
 // seed's file format, the loaders read it back): a short training lowers the validation loss
 // below the untrained network's, metrics are in their ranges, and settings errors name the key.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
-
-#include <unistd.h>
 
 #include "core/errors.hpp"
 #include "trainers/core/data/balls_generator.hpp"
@@ -41,8 +40,9 @@ GeneratedFolders generated_folders;
 
 // A fresh folder holding `count` generated samples of `kind`, made once per test binary run.
 fs::path generated(data::BallDataKind kind, int count) {
-  const fs::path folder = fs::temp_directory_path() / ("hpsearch_test_" + std::string(kind == data::BallDataKind::Images ? "balls_" : "seq_") +
-                                                       std::to_string(count) + "_" + std::to_string(::getpid()));
+  const fs::path folder =
+      fs::temp_directory_path() / ("hpsearch_test_" + std::string(kind == data::BallDataKind::Images ? "balls_" : "seq_") +
+                                   std::to_string(count) + "_" + std::to_string(::getpid()));
   if (!fs::exists(folder)) {
     fs::create_directories(folder);
     generated_folders.folders.push_back(folder);
@@ -123,16 +123,21 @@ TEST(DetectTrainer, SettingsErrorsNameTheKey) {
     }
     return std::string("no error");
   };
-  EXPECT_EQ(message({{"type", "detect"}, {"data", "/no/such/folder"}}),
-            "spaces/detect.json: trainer.data: '/no/such/folder' does not exist; make it with: hpsearch make-data balls --out /no/such/folder");
+  EXPECT_EQ(
+      message({{"type", "detect"}, {"data", "/no/such/folder"}}),
+      "spaces/detect.json: trainer.data: '/no/such/folder' does not exist; make it with: hpsearch make-data balls --out /no/such/folder");
   EXPECT_EQ(message({{"type", "forecast"}, {"data", "/no/such/folder"}}),
-            "spaces/detect.json: trainer.data: '/no/such/folder' does not exist; make it with: hpsearch make-data balls-seq --out /no/such/folder");
+            "spaces/detect.json: trainer.data: '/no/such/folder' does not exist; make it with: hpsearch make-data balls-seq --out "
+            "/no/such/folder");
   EXPECT_EQ(message({{"type", "detect"}}).rfind("spaces/detect.json: trainer.data: is required", 0), 0u);
   const std::string tmp = fs::temp_directory_path().string();
-  EXPECT_EQ(message({{"type", "detect"}, {"data", tmp}, {"valid_fracton", 0.2}}),
-            "spaces/detect.json: trainer.valid_fracton: unknown setting of the detect trainer (it takes data, valid_fraction, split_seed and "
-            "deterministic)");
-  EXPECT_EQ(message({{"type", "detect"}, {"data", tmp}, {"valid_fraction", 1.5}}).rfind("spaces/detect.json: trainer.valid_fraction: must be a number in (0, 1)", 0), 0u);
+  EXPECT_EQ(
+      message({{"type", "detect"}, {"data", tmp}, {"valid_fracton", 0.2}}),
+      "spaces/detect.json: trainer.valid_fracton: unknown setting of the detect trainer (it takes data, valid_fraction, split_seed and "
+      "deterministic)");
+  EXPECT_EQ(message({{"type", "detect"}, {"data", tmp}, {"valid_fraction", 1.5}})
+                .rfind("spaces/detect.json: trainer.valid_fraction: must be a number in (0, 1)", 0),
+            0u);
 }
 
 TEST(DetectTrainer, UnknownConfigurationKeyFailsTheTrial) {
@@ -143,7 +148,8 @@ TEST(DetectTrainer, UnknownConfigurationKeyFailsTheTrial) {
     trainer->run(trial_in(fs::temp_directory_path() / "hpsearch_detect_bad", {{"bach_size", 16}}), r);
     FAIL() << "a misspelt key was accepted";
   } catch (const ConfigError& e) {
-    EXPECT_EQ(std::string(e.what()).rfind("bach_size: unknown setting of the detect configuration (it takes epochs, batch_size, ", 0), 0u) << e.what();
+    EXPECT_EQ(std::string(e.what()).rfind("bach_size: unknown setting of the detect configuration (it takes epochs, batch_size, ", 0), 0u)
+        << e.what();
   }
 }
 

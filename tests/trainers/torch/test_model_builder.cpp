@@ -2,10 +2,9 @@
 // both on paper (describe_architecture) and in a real forward pass of the built module; parse
 // errors name the JSON path of the culprit.
 #include <gtest/gtest.h>
+#include <torch/torch.h>
 
 #include <cmath>
-
-#include <torch/torch.h>
 
 #include "core/errors.hpp"
 #include "trainers/core/architecture.hpp"
@@ -105,7 +104,8 @@ TEST(ModelBuilder, SeedBestDetectorForwardPassMatchesTheDescription) {
 
 TEST(ModelBuilder, InitialisationFollowsTheSeed) {
   json spec = kBestDetector;
-  spec["layers_param"] = json::parse(R"([["conv2d", {"out_channels": 8, "kernel_size": 3}], ["fully_connected", {"out_features": 16}], ["fully_connected", {}]])");
+  spec["layers_param"] = json::parse(
+      R"([["conv2d", {"out_channels": 8, "kernel_size": 3}], ["fully_connected", {"out_features": 16}], ["fully_connected", {}]])");
   torch::manual_seed(0);
   torch::nn::Sequential model = build_model(parse_architecture(spec), {3, 10, 10}, 5);
   for (const auto& item : model->named_parameters()) {
@@ -158,7 +158,8 @@ TEST(Architecture, ParseErrorsNameThePath) {
   EXPECT_EQ(parse_error(a), "architecture.batch_norm.momentum: must be a number in [0, 1], got \"fast\"");
   a = kBestDetector;
   a["layers_param"][11] = json::parse(R"(["fully_connected", {}])");
-  EXPECT_EQ(parse_error(a), "architecture.layers_param[11].out_features: only the last layer may omit out_features (it is the output layer)");
+  EXPECT_EQ(parse_error(a),
+            "architecture.layers_param[11].out_features: only the last layer may omit out_features (it is the output layer)");
   a = kBestDetector;
   a.erase("layers_param");
   EXPECT_EQ(parse_error(a).rfind("architecture.layers_param: is required", 0), 0u);

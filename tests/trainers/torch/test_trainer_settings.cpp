@@ -76,7 +76,8 @@ TEST(TrainerTables, ATrialConfigurationIsReadWithItsDefaultsAndChecked) {
   EXPECT_DOUBLE_EQ(setup.config().number("bce_loss_scale"), 0.1);
 
   // Null is the default, and samplers' doubles are integers; time_budget_s is read alike by all.
-  const TrialContext given{0, json{{"epochs", 3.0}, {"batch_size", nullptr}, {"time_budget_s", 2.5}}, "unused", "v", ObjectiveMode::Minimize};
+  const TrialContext given{0, json{{"epochs", 3.0}, {"batch_size", nullptr}, {"time_budget_s", 2.5}}, "unused", "v",
+                           ObjectiveMode::Minimize};
   for (const settings::Table* t : {&classify_config_table(), &detect_config_table(), &forecast_config_table()}) {
     const nn::TrialSetup s(given, *t, default_forecast_architecture());
     EXPECT_EQ(s.loop().epochs, 3) << t->name;
@@ -86,7 +87,8 @@ TEST(TrainerTables, ATrialConfigurationIsReadWithItsDefaultsAndChecked) {
 
   auto error_of = [](const json& config) {
     try {
-      nn::TrialSetup(TrialContext{0, config, "unused", "v", ObjectiveMode::Minimize}, classify_config_table(), default_classify_architecture());
+      nn::TrialSetup(TrialContext{0, config, "unused", "v", ObjectiveMode::Minimize}, classify_config_table(),
+                     default_classify_architecture());
     } catch (const ConfigError& e) {
       return std::string(e.what());
     }

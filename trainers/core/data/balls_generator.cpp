@@ -54,12 +54,18 @@ Rgb scale(const Rgb& a, float s) { return {a.r * s, a.g * s, a.b * s}; }
 Rgb hsv(double h, double s, double v) {
   const double c = v * s, hp = std::fmod(h, 1.0) * 6, x = c * (1 - std::fabs(std::fmod(hp, 2.0) - 1)), m = v - c;
   double r = 0, g = 0, b = 0;
-  if (hp < 1) r = c, g = x;
-  else if (hp < 2) r = x, g = c;
-  else if (hp < 3) g = c, b = x;
-  else if (hp < 4) g = x, b = c;
-  else if (hp < 5) r = x, b = c;
-  else r = c, b = x;
+  if (hp < 1)
+    r = c, g = x;
+  else if (hp < 2)
+    r = x, g = c;
+  else if (hp < 3)
+    g = c, b = x;
+  else if (hp < 4)
+    g = x, b = c;
+  else if (hp < 5)
+    r = x, b = c;
+  else
+    r = c, b = x;
   return {static_cast<float>((r + m) * 255), static_cast<float>((g + m) * 255), static_cast<float>((b + m) * 255)};
 }
 
@@ -116,7 +122,8 @@ std::vector<Rgb> make_floor(Rng& rng) {
           break;
         }
         case 2: {  // two octaves of value noise between the two colours
-          const float t = 0.65f * value_noise(salt, u / noise_scale, v / noise_scale) + 0.35f * value_noise(salt + 1, u * 2.7f / noise_scale, v * 2.7f / noise_scale);
+          const float t = 0.65f * value_noise(salt, u / noise_scale, v / noise_scale) +
+                          0.35f * value_noise(salt + 1, u * 2.7f / noise_scale, v * 2.7f / noise_scale);
           colour = mix(c1, c2, t);
           break;
         }
@@ -273,7 +280,8 @@ std::vector<Ball> random_balls(std::uint64_t seed) {
     b.colour = colours[balls.size()];
     b.x = rng.uniform(kBallRadius, kImageSize - kBallRadius);
     b.y = rng.uniform(kBallRadius, kImageSize - kBallRadius);
-    const bool clear = std::all_of(balls.begin(), balls.end(), [&](const Ball& o) { return std::hypot(o.x - b.x, o.y - b.y) >= 2 * kBallRadius + 1; });
+    const bool clear =
+        std::all_of(balls.begin(), balls.end(), [&](const Ball& o) { return std::hypot(o.x - b.x, o.y - b.y) >= 2 * kBallRadius + 1; });
     if (!clear) continue;  // three small balls in a 100 px square: a few tries at most
     const double speed = rng.uniform(1.0, 4.5), direction = rng.uniform(0, 2 * 3.14159265358979);
     b.vx = speed * std::cos(direction), b.vy = speed * std::sin(direction);
@@ -367,7 +375,8 @@ GenerationReport generate_ball_data(BallDataKind kind, const std::filesystem::pa
       next = count;
     }
     std::lock_guard<std::mutex> lock(mutex);
-    for (int k = 0; k < 4; ++k) report.box_min[k] = std::min(report.box_min[k], low[k]), report.box_max[k] = std::max(report.box_max[k], high[k]);
+    for (int k = 0; k < 4; ++k)
+      report.box_min[k] = std::min(report.box_min[k], low[k]), report.box_max[k] = std::max(report.box_max[k], high[k]);
   };
   std::vector<std::thread> pool;
   for (int t = 1; t < workers; ++t) pool.emplace_back(work);

@@ -37,8 +37,8 @@ inline constexpr int kBallsPerScene = 3;
 
 // The hidden properties, each drawn from the COPHY sets {1, 2, 5}, {0.1, 0.5, 1}, {0.1, 0.5, 1}.
 struct Ball {
-  int colour = 0;      // row in kBallColourRgb
-  double x = 0, y = 0;  // centre, pixels (x right, y down)
+  int colour = 0;         // row in kBallColourRgb
+  double x = 0, y = 0;    // centre, pixels (x right, y down)
   double vx = 0, vy = 0;  // pixels per frame
   double mass = 1, friction = 0.5, restitution = 0.5;
 };
@@ -76,7 +76,7 @@ ImageSample make_image_sample(std::uint64_t seed, std::int64_t index);
 // One sequence sample: the presence vector and the (20, 9, 4) boxes, row-major.
 struct SequenceSample {
   std::array<float, 9> presence{};
-  std::vector<float> boxes;  // kFrames * 9 * 4
+  std::vector<float> boxes;   // kFrames * 9 * 4
   std::vector<Ball> initial;  // the balls at frame 0, with their hidden properties
 };
 SequenceSample make_sequence_sample(std::uint64_t seed, std::int64_t index);

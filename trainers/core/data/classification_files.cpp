@@ -82,9 +82,9 @@ ClassificationFiles find_classification_files(const fs::path& folder) {
   if (auto f = find_cifar(folder)) return *f;
   if (auto f = find_idx(folder)) return *f;
   throw UserError(folder.string() +
-                           ": no image-classification data recognised: expected CIFAR-10 binary batches (data_batch_1.bin .. "
-                           "data_batch_5.bin and test_batch.bin, here or in cifar-10-batches-bin/) or IDX files (train-images-idx3-ubyte, "
-                           "train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, gzipped or not)");
+                  ": no image-classification data recognised: expected CIFAR-10 binary batches (data_batch_1.bin .. "
+                  "data_batch_5.bin and test_batch.bin, here or in cifar-10-batches-bin/) or IDX files (train-images-idx3-ubyte, "
+                  "train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, gzipped or not)");
 }
 
 ClassificationShape classification_shape(const ClassificationFiles& files) {

@@ -1,13 +1,13 @@
 #include "trainers/core/data/jpeg.hpp"
 
 // jpeglib.h needs size_t and FILE declared before it.
-#include <cstdio>
+#include <jpeglib.h>
+
 #include <csetjmp>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
-
-#include <jpeglib.h>
 
 #include "core/errors.hpp"
 

@@ -212,7 +212,8 @@ NpyArray read_npy(const std::filesystem::path& file) {
 }
 
 std::string format_npy(const NpyArray& array) {
-  std::string header = std::string("{'descr': '") + npy_descr(array.type) + "', 'fortran_order': False, 'shape': " + shape_string(array.shape) + ", }";
+  std::string header =
+      std::string("{'descr': '") + npy_descr(array.type) + "', 'fortran_order': False, 'shape': " + shape_string(array.shape) + ", }";
   // NumPy pads with spaces and ends with a newline so that the data starts 64-byte aligned.
   const std::size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');

@@ -25,7 +25,7 @@ struct NpyArray {
 };
 
 std::size_t npy_item_size(NpyType type);
-const char* npy_descr(NpyType type);  // "<f4", "<f8", "<i8", "|u1", "|b1"
+const char* npy_descr(NpyType type);                               // "<f4", "<f8", "<i8", "|u1", "|b1"
 std::string shape_string(const std::vector<std::int64_t>& shape);  // "(9, 5)", "(9,)", "()"
 
 // Parses the bytes of a .npy file; `name` (the file) prefixes every error message.

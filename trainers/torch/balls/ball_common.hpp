@@ -3,14 +3,14 @@
 // train/validation split and the copy of both sets to the compute device, made once per trainer
 // object. Everything else they share (the configuration keys, the model's set-up, the epoch
 // loop) is every LibTorch trainer's, in trainers/torch/nn/. Internal to trainers/torch/balls.
+#include <torch/torch.h>
+
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
-#include <torch/torch.h>
 
 #include "core/errors.hpp"
 #include "trainers/core/ball_settings.hpp"

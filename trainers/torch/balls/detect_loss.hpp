@@ -13,7 +13,8 @@ inline torch::Tensor network_input(const torch::Tensor& images) { return images.
 
 // The seed's loss: bce_loss_scale * BCEWithLogits(colour logits, presence) + MSE(all 36 box
 // values, scaled target boxes {B, 36}), both means over the batch.
-inline torch::Tensor detect_loss(const torch::Tensor& output, const torch::Tensor& presence, const torch::Tensor& boxes, double bce_loss_scale) {
+inline torch::Tensor detect_loss(const torch::Tensor& output, const torch::Tensor& presence, const torch::Tensor& boxes,
+                                 double bce_loss_scale) {
   namespace F = torch::nn::functional;
   const torch::Tensor logits = output.narrow(1, 0, kColours);
   const torch::Tensor predicted_boxes = output.narrow(1, kColours, kColours * 4);

@@ -1,13 +1,13 @@
 #include "trainers/torch/balls/detect_trainer.hpp"
 
-#include <iostream>
-
 #include <torch/torch.h>
 
-#include "trainers/torch/data/balls.hpp"
+#include <iostream>
+
+#include "trainers/core/architecture.hpp"
 #include "trainers/torch/balls/ball_common.hpp"
 #include "trainers/torch/balls/detect_loss.hpp"
-#include "trainers/core/architecture.hpp"
+#include "trainers/torch/data/balls.hpp"
 #include "trainers/torch/nn/data_parallel.hpp"
 #include "trainers/torch/nn/epoch_loop.hpp"
 #include "trainers/torch/nn/trial_setup.hpp"
@@ -21,7 +21,7 @@ struct DetectDataOnDevice {
   // boxes: float {N, 36} divided by kBoxScale (the network's targets).
   torch::Tensor train_images, train_presence, train_boxes;
   torch::Tensor valid_images, valid_presence, valid_boxes;
-  torch::Tensor box_scale;  // float {1, 1, 4} on the device: kBoxScale, to turn outputs back into pixels
+  torch::Tensor box_scale;           // float {1, 1, 4} on the device: kBoxScale, to turn outputs back into pixels
   std::vector<int64_t> input_shape;  // {3, H, W}
 };
 
@@ -64,8 +64,8 @@ class DetectTask : public nn::ModelTask {
       const torch::Tensor index = parallel_.shard(order.narrow(0, start, size));
       const torch::Tensor x = detect::network_input(data_.train_images.index_select(0, index));
       optimizer_->zero_grad();
-      const torch::Tensor loss =
-          detect::detect_loss(model_->forward(x), data_.train_presence.index_select(0, index), data_.train_boxes.index_select(0, index), bce_loss_scale_);
+      const torch::Tensor loss = detect::detect_loss(model_->forward(x), data_.train_presence.index_select(0, index),
+                                                     data_.train_boxes.index_select(0, index), bce_loss_scale_);
       parallel_.weighted_loss(loss, index.size(0), size).backward();
       parallel_.average_gradients();
       optimizer_->step();
@@ -75,7 +75,10 @@ class DetectTask : public nn::ModelTask {
     }
     // Summed over the group: every rank reports the loss of the whole epoch.
     const torch::Tensor totals =
-        parallel_.sum(torch::stack({loss_sum.to(torch::kFloat64), torch::full({}, static_cast<double>(seen), loss_sum.options().dtype(torch::kFloat64))})).cpu();
+        parallel_
+            .sum(torch::stack(
+                {loss_sum.to(torch::kFloat64), torch::full({}, static_cast<double>(seen), loss_sum.options().dtype(torch::kFloat64))}))
+            .cpu();
     return {{"train_loss", totals[0].item<double>() / totals[1].item<double>()}};
   }
 
@@ -105,7 +108,9 @@ class DetectTask : public nn::ModelTask {
       const torch::Tensor iw = (torch::min(p.select(2, 2), t.select(2, 2)) - torch::max(p.select(2, 0), t.select(2, 0))).clamp_min(0);
       const torch::Tensor ih = (torch::min(p.select(2, 3), t.select(2, 3)) - torch::max(p.select(2, 1), t.select(2, 1))).clamp_min(0);
       const torch::Tensor inter = iw * ih;
-      auto area = [](const torch::Tensor& b) { return ((b.select(2, 2) - b.select(2, 0)).clamp_min(0) * (b.select(2, 3) - b.select(2, 1)).clamp_min(0)); };
+      auto area = [](const torch::Tensor& b) {
+        return ((b.select(2, 2) - b.select(2, 0)).clamp_min(0) * (b.select(2, 3) - b.select(2, 1)).clamp_min(0));
+      };
       const torch::Tensor uni = area(p) + area(t) - inter;
       const torch::Tensor iou = torch::where(uni > 0, inter / uni.clamp_min(1e-9), torch::zeros_like(uni));
       const torch::Tensor dx = (p.select(2, 0) + p.select(2, 2) - t.select(2, 0) - t.select(2, 2)) * 0.5;

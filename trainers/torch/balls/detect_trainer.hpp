@@ -27,9 +27,8 @@
 // centre_error_px (mean distance in pixels between predicted and true box centres of the present
 // balls), plus parameters, lr and epoch times. Checkpoints go to the trial folder (epoch loop).
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "core/settings.hpp"
 #include "trainers/core/ball_settings.hpp"

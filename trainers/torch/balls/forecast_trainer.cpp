@@ -1,14 +1,14 @@
 #include "trainers/torch/balls/forecast_trainer.hpp"
 
+#include <torch/torch.h>
+
 #include <cstdio>
 #include <iostream>
 
-#include <torch/torch.h>
-
 #include "core/errors.hpp"
-#include "trainers/torch/data/balls.hpp"
-#include "trainers/torch/balls/ball_common.hpp"
 #include "trainers/core/architecture.hpp"
+#include "trainers/torch/balls/ball_common.hpp"
+#include "trainers/torch/data/balls.hpp"
 #include "trainers/torch/nn/data_parallel.hpp"
 #include "trainers/torch/nn/epoch_loop.hpp"
 #include "trainers/torch/nn/trial_setup.hpp"
@@ -41,7 +41,8 @@ class ForecastTask : public nn::ModelTask {
  public:
   ForecastTask(const ForecastDataOnDevice& data, torch::nn::Sequential model, std::unique_ptr<torch::optim::Optimizer> optimizer,
                int64_t batch_size, int64_t eval_batch_size, json constant_metrics, nn::DataParallel parallel)
-      : ModelTask(std::move(model), std::move(optimizer), parallel, batch_size, eval_batch_size, std::move(constant_metrics)), data_(data) {}
+      : ModelTask(std::move(model), std::move(optimizer), parallel, batch_size, eval_batch_size, std::move(constant_metrics)),
+        data_(data) {}
 
   json train_epoch(int) override {
     const torch::Device device = data_.train_inputs.device();
@@ -55,7 +56,8 @@ class ForecastTask : public nn::ModelTask {
       // This rank's rows of the global batch (all of it when the trial has one rank).
       const torch::Tensor index = parallel_.shard(order.narrow(0, start, size));
       optimizer_->zero_grad();
-      const torch::Tensor loss = F::mse_loss(model_->forward(data_.train_inputs.index_select(0, index)), data_.train_targets.index_select(0, index));
+      const torch::Tensor loss =
+          F::mse_loss(model_->forward(data_.train_inputs.index_select(0, index)), data_.train_targets.index_select(0, index));
       parallel_.weighted_loss(loss, index.size(0), size).backward();
       parallel_.average_gradients();
       optimizer_->step();
@@ -64,7 +66,10 @@ class ForecastTask : public nn::ModelTask {
     }
     // Summed over the group: every rank reports the loss of the whole epoch.
     const torch::Tensor totals =
-        parallel_.sum(torch::stack({loss_sum.to(torch::kFloat64), torch::full({}, static_cast<double>(seen), loss_sum.options().dtype(torch::kFloat64))})).cpu();
+        parallel_
+            .sum(torch::stack(
+                {loss_sum.to(torch::kFloat64), torch::full({}, static_cast<double>(seen), loss_sum.options().dtype(torch::kFloat64))}))
+            .cpu();
     return {{"train_loss", totals[0].item<double>() / totals[1].item<double>()}};
   }
 
@@ -103,7 +108,8 @@ const settings::Table& forecast_settings_table() {
 }
 
 const settings::Table& forecast_config_table() {
-  static const settings::Table table = nn::config_table("forecast", {90, 16, 1024, "the seed's best forecaster (tanh, dropout 0.45, 512-256-128-128)"});
+  static const settings::Table table =
+      nn::config_table("forecast", {90, 16, 1024, "the seed's best forecaster (tanh, dropout 0.45, 512-256-128-128)"});
   return table;
 }
 

@@ -20,9 +20,8 @@
 // Reports step 0 (the untrained network), then per epoch: train_loss, valid_loss, centre_error_px (mean distance in pixels between the
 // predicted and true centres of the 3 balls at frame 19, over the validation set), parameters.
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "core/settings.hpp"
 #include "trainers/core/ball_settings.hpp"

@@ -1,16 +1,16 @@
 #include "trainers/torch/classify/classify_trainer.hpp"
 
+#include <torch/torch.h>
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 
-#include <torch/torch.h>
-
 #include "core/errors.hpp"
+#include "trainers/core/architecture.hpp"
 #include "trainers/torch/classify/augmentation.hpp"
 #include "trainers/torch/data/classification.hpp"
-#include "trainers/core/architecture.hpp"
 #include "trainers/torch/nn/compute_device.hpp"
 #include "trainers/torch/nn/data_parallel.hpp"
 #include "trainers/torch/nn/epoch_loop.hpp"
@@ -24,7 +24,7 @@ namespace F = torch::nn::functional;
 struct ClassifyDataOnDevice {
   std::vector<std::string> class_names;
   torch::Tensor train_images, train_labels, test_images, test_labels;  // uint8 {N, C, H, W}, int64 {N}, on the device
-  torch::Tensor mean, std;  // float {1, C, 1, 1}: per-channel statistics of the training pixels, in 0..255 units
+  torch::Tensor mean, std;           // float {1, C, 1, 1}: per-channel statistics of the training pixels, in 0..255 units
   std::vector<int64_t> input_shape;  // {C, H, W}
 };
 
@@ -45,11 +45,12 @@ struct Augmentation {
 };
 
 const settings::Table& augmentation_table() {
-  static const settings::Table table{"classify augmentation",
-                                     {settings::null_is_default(settings::integer(
-                                          "random_crop_padding", 0, "zero padding before a random crop back to the image's size (0: no crop)", 0)),
-                                      settings::null_is_default(settings::boolean("horizontal_flip", false, "random horizontal flips"))},
-                                     {}};
+  static const settings::Table table{
+      "classify augmentation",
+      {settings::null_is_default(
+           settings::integer("random_crop_padding", 0, "zero padding before a random crop back to the image's size (0: no crop)", 0)),
+       settings::null_is_default(settings::boolean("horizontal_flip", false, "random horizontal flips"))},
+      {}};
   return table;
 }
 
@@ -89,7 +90,8 @@ class ClassifyTask : public nn::ModelTask {
       const torch::Tensor index = order.narrow(0, start, size);
       // The global batch is augmented before this rank takes its rows, so that a group of ranks
       // draws the crops and flips one rank would (every rank's generator is seeded alike).
-      const torch::Tensor augmented = classify::augment_batch(data_.train_images.index_select(0, index), augmentation_.crop_padding, augmentation_.flip);
+      const torch::Tensor augmented =
+          classify::augment_batch(data_.train_images.index_select(0, index), augmentation_.crop_padding, augmentation_.flip);
       const torch::Tensor images = input(parallel_.shard(augmented));
       const torch::Tensor labels = parallel_.shard(data_.train_labels.index_select(0, index));
       optimizer_->zero_grad();
@@ -104,9 +106,11 @@ class ClassifyTask : public nn::ModelTask {
       seen += labels.size(0);
     }
     // Summed over the group: every rank reports the whole epoch's figures.
-    const torch::Tensor totals = parallel_.sum(torch::stack({loss_sum.to(torch::kFloat64), correct.to(torch::kFloat64),
-                                                             torch::full({}, static_cast<double>(seen), loss_sum.options().dtype(torch::kFloat64))}))
-                                     .cpu();
+    const torch::Tensor totals =
+        parallel_
+            .sum(torch::stack({loss_sum.to(torch::kFloat64), correct.to(torch::kFloat64),
+                               torch::full({}, static_cast<double>(seen), loss_sum.options().dtype(torch::kFloat64))}))
+            .cpu();
     const double* t = totals.data_ptr<double>();
     return {{"running_loss", t[0] / t[2]}, {"running_accuracy", t[1] / t[2]}};
   }
@@ -169,11 +173,14 @@ class ClassifyTask : public nn::ModelTask {
       const torch::Tensor logits = model_->forward(input(images.narrow(0, start, size)));
       loss_sum += F::cross_entropy(logits, y, F::CrossEntropyFuncOptions().reduction(torch::kSum)).to(torch::kFloat64);
       const torch::Tensor predicted = logits.argmax(1);
-      if (with_confusion) counts += torch::bincount(y * k + predicted, {}, k * k);
-      else correct += predicted.eq(y).sum();
+      if (with_confusion)
+        counts += torch::bincount(y * k + predicted, {}, k * k);
+      else
+        correct += predicted.eq(y).sum();
     }
     // One transfer to the host: the loss sum, the correct count, and the confusion counts.
-    const torch::Tensor host = parallel_.sum(torch::cat({loss_sum.view({1}), correct.view({1}).to(torch::kFloat64), counts.to(torch::kFloat64)})).cpu();
+    const torch::Tensor host =
+        parallel_.sum(torch::cat({loss_sum.view({1}), correct.view({1}).to(torch::kFloat64), counts.to(torch::kFloat64)})).cpu();
     Pass p;
     p.loss = host[0].item<double>() / static_cast<double>(n);
     if (with_confusion) {
@@ -206,9 +213,10 @@ const settings::Table& classify_settings_table() {
   namespace t = settings;
   static const settings::Table table{
       "classify trainer",
-      {t::required(t::string("data", nullptr,
-                             "a folder of CIFAR-10 binary batches or of MNIST/Fashion-MNIST IDX files (e.g. /usr/share/datasets/fashion-mnist), "
-                             "recognised from its files and checked before the search starts (exit 2 naming `trainer.data`)")),
+      {t::required(
+           t::string("data", nullptr,
+                     "a folder of CIFAR-10 binary batches or of MNIST/Fashion-MNIST IDX files (e.g. /usr/share/datasets/fashion-mnist), "
+                     "recognised from its files and checked before the search starts (exit 2 naming `trainer.data`)")),
        t::integer("max_params", nullptr,
                   "a configuration whose network has more parameters never trains: the trial FAILs with `infeasible: the model has N "
                   "parameters, more than max_params = M`, and TPE avoids that region (a configuration key `max_params` overrides it)",
@@ -223,8 +231,10 @@ const settings::Table& classify_settings_table() {
 const settings::Table& classify_config_table() {
   namespace t = settings;
   static const settings::Table table = nn::config_table(
-      "classify", {10, 64, 1000, "seed 003's network (conv 32/64/64 5x5 padding 2 + ReLU with 2x2 max pooling after each, fc 1000, fc to the classes)"},
-      {t::object("augmentation", "`random_crop_padding` (0: zero padding, then a random crop back to size) and `horizontal_flip` (false), on the device"),
+      "classify",
+      {10, 64, 1000, "seed 003's network (conv 32/64/64 5x5 padding 2 + ReLU with 2x2 max pooling after each, fc 1000, fc to the classes)"},
+      {t::object("augmentation",
+                 "`random_crop_padding` (0: zero padding, then a random crop back to size) and `horizontal_flip` (false), on the device"),
        t::boolean("normalize", true, "per-channel mean and standard deviation of the training set (false: /255)"),
        t::integer("max_params", nullptr, "overrides the trainer's `max_params`", 1)});
   return table;
@@ -302,8 +312,8 @@ double ClassifyTrainer::run(const TrialContext& trial, StepReporter& reporter) {
   const auto classes = static_cast<int64_t>(d.class_names.size());
   nn::ModelCost cost = setup.cost(d.input_shape, classes);
   if (max_params && cost.parameters > *max_params) {
-    throw Error("infeasible: the model has " + std::to_string(cost.parameters) + " parameters, more than max_params = " +
-                std::to_string(*max_params));
+    throw Error("infeasible: the model has " + std::to_string(cost.parameters) +
+                " parameters, more than max_params = " + std::to_string(*max_params));
   }
 
   nn::TrialModel m = setup.build(d.input_shape, classes, d.train_images.device(), std::move(cost));
@@ -321,8 +331,9 @@ double ClassifyTrainer::run(const TrialContext& trial, StepReporter& reporter) {
     model->eval();
     task.evaluate();
   }
-  json out = {{"class_names", d.class_names}, {"per_class_accuracy", task.per_class_accuracy()}, {"confusion_matrix", task.confusion()},
-              {"rows", "true class"}, {"columns", "predicted class"}, {"parameters", m.cost.parameters}};
+  json out = {{"class_names", d.class_names},         {"per_class_accuracy", task.per_class_accuracy()},
+              {"confusion_matrix", task.confusion()}, {"rows", "true class"},
+              {"columns", "predicted class"},         {"parameters", m.cost.parameters}};
   if (nn::DataParallel(trial.group).rank() == 0) {  // one writer per trial folder
     std::filesystem::create_directories(trial.trial_dir);
     std::ofstream(trial.trial_dir / "classification.json") << out.dump(1) << "\n";

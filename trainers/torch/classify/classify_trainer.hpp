@@ -33,10 +33,9 @@
 // A configuration whose model has more than max_params parameters never trains: the trial fails
 // with a reason starting "infeasible:" that gives the count, so the TPE sampler avoids that region.
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "core/settings.hpp"
 #include "trainers/core/trainer.hpp"

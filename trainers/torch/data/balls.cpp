@@ -90,7 +90,8 @@ std::vector<float> read_floats(const fs::path& file, const std::vector<std::int6
 // rethrown once all threads have stopped.
 template <typename Body>
 void parallel_for(std::size_t n, Body body) {
-  const std::size_t threads = std::max<std::size_t>(1, std::min<std::size_t>(std::thread::hardware_concurrency(), std::min<std::size_t>(16, n / 64 + 1)));
+  const std::size_t threads =
+      std::max<std::size_t>(1, std::min<std::size_t>(std::thread::hardware_concurrency(), std::min<std::size_t>(16, n / 64 + 1)));
   std::atomic<std::size_t> next{0};
   std::exception_ptr error;
   std::mutex error_mutex;
@@ -141,8 +142,8 @@ BallImages load_ball_images(const std::filesystem::path& folder) {
     const std::string bytes = file_bytes(image_file);
     const RgbImage image = decode_jpeg(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), image_file.string());
     if (image.height != height || image.width != width) {
-      throw UserError(image_file.string() + ": image is " + std::to_string(image.width) + "x" + std::to_string(image.height) + ", expected " +
-                      std::to_string(width) + "x" + std::to_string(height) + " like " + pairs[0].first.filename().string());
+      throw UserError(image_file.string() + ": image is " + std::to_string(image.width) + "x" + std::to_string(image.height) +
+                      ", expected " + std::to_string(width) + "x" + std::to_string(height) + " like " + pairs[0].first.filename().string());
     }
     std::uint8_t* slot = images + i * 3 * plane;
     for (std::size_t p = 0; p < plane; ++p) {

@@ -4,14 +4,15 @@
 //   mini_balls:     img_%05d.jpg (RGB 100x100) + p_bb_%05d.npy (9, 5): presence, x1, y1, x2, y2
 //   mini_balls_seq: p_%05d.npy (9,) presence + seq_bb_%05d.npy (20, 9, 4): x1, y1, x2, y2 per frame
 // Rows follow kBallColours. Boxes are in pixels here; the trainers divide by kBoxScale.
+#include <torch/torch.h>
+
 #include <array>
 #include <filesystem>
 
-#include <torch/torch.h>
-
 namespace hpsearch::data {
 
-inline constexpr std::array<const char*, 9> kBallColours = {"red", "green", "blue", "yellow", "lime", "purple", "orange", "cyan", "magenta"};
+inline constexpr std::array<const char*, 9> kBallColours = {"red",    "green",  "blue", "yellow", "lime",
+                                                            "purple", "orange", "cyan", "magenta"};
 inline constexpr std::array<float, 4> kBoxScale = {89.f, 88.f, 99.f, 99.f};  // dataset-wide max of x1, y1, x2, y2
 
 struct BallImages {

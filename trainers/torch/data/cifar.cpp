@@ -17,7 +17,7 @@ LabelledImages read_cifar10(const std::vector<std::filesystem::path>& files) {
     if (ec) throw UserError(file.string() + ": cannot read: " + ec.message());
     if (bytes == 0 || bytes % kCifarRecordBytes != 0) {
       throw UserError(file.string() + ": " + std::to_string(bytes) + " bytes is not a whole number of CIFAR-10 records (" +
-                               std::to_string(kCifarRecordBytes) + " bytes each: 1 label byte + 3,072 pixel bytes)");
+                      std::to_string(kCifarRecordBytes) + " bytes each: 1 label byte + 3,072 pixel bytes)");
     }
     counts.push_back(static_cast<int64_t>(bytes) / kCifarRecordBytes);
     total += counts.back();
@@ -36,7 +36,7 @@ LabelledImages read_cifar10(const std::vector<std::filesystem::path>& files) {
       const auto* record = reinterpret_cast<const uint8_t*>(buffer.data()) + r * kCifarRecordBytes;
       if (record[0] > 9) {
         throw UserError(files[i].string() + ": record " + std::to_string(r) + " has label " + std::to_string(record[0]) +
-                                 " (CIFAR-10 labels are 0-9; CIFAR-100's two-label format is not read)");
+                        " (CIFAR-10 labels are 0-9; CIFAR-100's two-label format is not read)");
       }
       labels[row] = record[0];
       std::copy(record + 1, record + kCifarRecordBytes, pixels + row * (kCifarRecordBytes - 1));

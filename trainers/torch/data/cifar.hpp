@@ -3,10 +3,10 @@
 // cifar-10-binary.tar.gz): data_batch_1.bin .. data_batch_5.bin and test_batch.bin, each a
 // sequence of 3,073-byte records: 1 label byte (0-9), then 3,072 pixel bytes, the 1,024 red, the
 // 1,024 green and the 1,024 blue values of the 32x32 image, rows top to bottom (CHW).
+#include <torch/torch.h>
+
 #include <filesystem>
 #include <vector>
-
-#include <torch/torch.h>
 
 namespace hpsearch::data {
 

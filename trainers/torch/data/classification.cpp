@@ -21,11 +21,13 @@ const std::vector<std::string> kFashionClasses = {"T-shirt/top", "Trouser", "Pul
 LabelledImages read_idx_pair(const fs::path& images_file, const fs::path& labels_file) {
   torch::Tensor images = read_idx(images_file);
   torch::Tensor labels = read_idx(labels_file);
-  if (images.dim() != 3) throw UserError(images_file.string() + ": expected images {N, H, W}, got " + std::to_string(images.dim()) + " dimensions");
-  if (labels.dim() != 1) throw UserError(labels_file.string() + ": expected labels {N}, got " + std::to_string(labels.dim()) + " dimensions");
+  if (images.dim() != 3)
+    throw UserError(images_file.string() + ": expected images {N, H, W}, got " + std::to_string(images.dim()) + " dimensions");
+  if (labels.dim() != 1)
+    throw UserError(labels_file.string() + ": expected labels {N}, got " + std::to_string(labels.dim()) + " dimensions");
   if (images.size(0) != labels.size(0)) {
     throw UserError(labels_file.string() + ": " + std::to_string(labels.size(0)) + " labels for " + std::to_string(images.size(0)) +
-                             " images in " + images_file.string());
+                    " images in " + images_file.string());
   }
   return {images.unsqueeze(1).contiguous(), labels.to(torch::kInt64)};
 }

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "trainers/torch/data/cifar.hpp"
 #include "trainers/core/data/classification_files.hpp"
+#include "trainers/torch/data/cifar.hpp"
 
 namespace hpsearch::data {
 

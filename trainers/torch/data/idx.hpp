@@ -4,9 +4,9 @@
 // Only unsigned bytes (type 0x08) are read: every image and label file of those data sets uses it.
 // The file may be gzipped (as distributed, and as Debian's dataset-fashion-mnist installs it) or
 // not; zlib reads both through the same calls.
-#include <filesystem>
-
 #include <torch/torch.h>
+
+#include <filesystem>
 
 namespace hpsearch::data {
 

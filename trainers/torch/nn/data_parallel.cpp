@@ -109,7 +109,9 @@ class GradientBuckets {
     bool ready = false;
   };
 
-  torch::Tensor view_of(const Slot& s) { return buckets_[s.bucket].flat.narrow(0, s.offset, s.parameter.numel()).view(s.parameter.sizes()); }
+  torch::Tensor view_of(const Slot& s) {
+    return buckets_[s.bucket].flat.narrow(0, s.offset, s.parameter.numel()).view(s.parameter.sizes());
+  }
 
   // Starts, in bucket order, every complete bucket after the last one started.
   void start_complete_buckets(bool in_backward) {

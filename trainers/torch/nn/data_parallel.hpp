@@ -13,9 +13,9 @@
 //     (DistributedDataParallel's reducer does the same); average_gradients() waits for them;
 //   - metrics: sum {loss sum, correct, count} over the group with sum() before dividing.
 // Alone (no group) every call is a no-op and shard() returns the batch.
-#include <memory>
-
 #include <torch/torch.h>
+
+#include <memory>
 
 #include "comm/communicator.hpp"
 

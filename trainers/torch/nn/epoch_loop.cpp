@@ -23,10 +23,10 @@ uint64_t splitmix64(uint64_t x) {
 
 // What a checkpoint holds besides the tensors, as one JSON text inside the archive.
 struct LoopState {
-  int next_epoch = 0;          // the first epoch still to run
-  double best = NAN;           // best objective so far (NaN: none yet)
+  int next_epoch = 0;  // the first epoch still to run
+  double best = NAN;   // best objective so far (NaN: none yet)
   int best_step = 0;
-  double elapsed_s = 0;        // training time spent before this run (for time_budget_s)
+  double elapsed_s = 0;  // training time spent before this run (for time_budget_s)
   double longest_epoch_s = 0;
   json reports = json::array();  // every step report sent, replayed after a resume
 };
@@ -45,8 +45,12 @@ void save_checkpoint(const fs::path& file, EpochTask& task, const json& config, 
   task.optimizer().save(optimizer_archive);
   archive.write("model", model_archive);
   archive.write("optimizer", optimizer_archive);
-  const json meta = {{"config", config},           {"next_epoch", state.next_epoch}, {"best", state.best},
-                     {"best_step", state.best_step}, {"elapsed_s", state.elapsed_s},  {"longest_epoch_s", state.longest_epoch_s},
+  const json meta = {{"config", config},
+                     {"next_epoch", state.next_epoch},
+                     {"best", state.best},
+                     {"best_step", state.best_step},
+                     {"elapsed_s", state.elapsed_s},
+                     {"longest_epoch_s", state.longest_epoch_s},
                      {"reports", state.reports}};
   archive.write("state", c10::IValue(meta.dump()));
   save_archive(archive, file);
@@ -79,7 +83,7 @@ bool load_checkpoint(const fs::path& file, EpochTask& task, const json& config, 
 double objective_of(const json& metrics, const std::string& name, int step) {
   if (!metrics.contains(name) || !metrics[name].is_number()) {
     throw UserError("the trainer reported no metric '" + name + "' at step " + std::to_string(step) +
-                             " (set the space's objective.metric to one it reports: " + metrics.dump() + ")");
+                    " (set the space's objective.metric to one it reports: " + metrics.dump() + ")");
   }
   return metrics[name].get<double>();
 }
@@ -123,8 +127,8 @@ double run_epoch_loop(const TrialContext& trial, StepReporter& reporter, EpochTa
     const double value = objective_of(metrics, trial.objective_metric, step);
     if (!std::isfinite(value)) {
       if (leader) reporter.report(step, metrics);  // recorded, so that the failed step shows in the database
-      throw Error("the objective '" + trial.objective_metric + "' is " + (std::isnan(value) ? "NaN" : "infinite") +
-                               " at step " + std::to_string(step));
+      throw Error("the objective '" + trial.objective_metric + "' is " + (std::isnan(value) ? "NaN" : "infinite") + " at step " +
+                  std::to_string(step));
     }
     if (improves(value, state.best)) {
       state.best = value;

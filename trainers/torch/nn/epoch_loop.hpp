@@ -12,15 +12,15 @@
 //
 // A trial folder holding a checkpoint.pt whose configuration equals this trial's goes on from it;
 // a checkpoint of another configuration is an error (the folder belongs to someone else).
-#include <cstdint>
-#include <functional>
-
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+
+#include "trainers/core/trainer.hpp"
 #include "trainers/torch/nn/data_parallel.hpp"
 #include "trainers/torch/nn/optimization.hpp"
-#include "trainers/core/trainer.hpp"
 
 namespace hpsearch::nn {
 
@@ -65,7 +65,7 @@ class ModelTask : public EpochTask {
 
 struct EpochLoopSettings {
   int epochs = 1;
-  uint64_t seed = 0;              // the configuration's "seed" (default 0)
+  uint64_t seed = 0;                      // the configuration's "seed" (default 0)
   bool evaluate_before_training = false;  // report step 0: metrics of the untrained model
   // Stops before an epoch that would not fit in this many seconds (0: no limit), judged from the
   // longest epoch so far; the metrics say how many epochs ran.

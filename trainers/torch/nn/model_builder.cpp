@@ -19,13 +19,20 @@ double activation_gain(const std::string& activation) {
 }
 
 void push_activation(torch::nn::Sequential& model, const std::string& activation) {
-  if (activation == "relu") model->push_back(torch::nn::ReLU());
-  else if (activation == "leaky_relu") model->push_back(torch::nn::LeakyReLU());
-  else if (activation == "tanh") model->push_back(torch::nn::Tanh());
-  else if (activation == "sigmoid") model->push_back(torch::nn::Sigmoid());
-  else if (activation == "elu") model->push_back(torch::nn::ELU());
-  else if (activation == "gelu") model->push_back(torch::nn::GELU());
-  else throw ConfigError("architecture.act_fn: unknown activation '" + activation + "'");
+  if (activation == "relu")
+    model->push_back(torch::nn::ReLU());
+  else if (activation == "leaky_relu")
+    model->push_back(torch::nn::LeakyReLU());
+  else if (activation == "tanh")
+    model->push_back(torch::nn::Tanh());
+  else if (activation == "sigmoid")
+    model->push_back(torch::nn::Sigmoid());
+  else if (activation == "elu")
+    model->push_back(torch::nn::ELU());
+  else if (activation == "gelu")
+    model->push_back(torch::nn::GELU());
+  else
+    throw ConfigError("architecture.act_fn: unknown activation '" + activation + "'");
 }
 
 }  // namespace

@@ -106,7 +106,8 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const json& config, std:
   double beta1 = 0.9, beta2 = 0.999;
   if (p.contains("betas")) {
     const json& b = p["betas"];
-    if (!b.is_array() || b.size() != 2 || !b[0].is_number() || !b[1].is_number()) fail(path + ".betas", "must be two numbers, got " + b.dump());
+    if (!b.is_array() || b.size() != 2 || !b[0].is_number() || !b[1].is_number())
+      fail(path + ".betas", "must be two numbers, got " + b.dump());
     beta1 = b[0].get<double>();
     beta2 = b[1].get<double>();
     if (beta1 < 0 || beta1 >= 1 || beta2 < 0 || beta2 >= 1) fail(path + ".betas", "must both be in [0, 1), got " + b.dump());
@@ -149,7 +150,8 @@ LearningRateSchedule::LearningRateSchedule(const json& config, int total_epochs)
     }
     double sum = 0;
     for (std::size_t i = 0; i < rates.size(); ++i) {
-      if (!rates[i].is_number() || rates[i].get<double>() <= 0) fail(path + ".rates[" + std::to_string(i) + "]", "must be a number > 0, got " + rates[i].dump());
+      if (!rates[i].is_number() || rates[i].get<double>() <= 0)
+        fail(path + ".rates[" + std::to_string(i) + "]", "must be a number > 0, got " + rates[i].dump());
       if (!fractions[i].is_number() || fractions[i].get<double>() <= 0) {
         fail(path + ".fractions[" + std::to_string(i) + "]", "must be a number > 0, got " + fractions[i].dump());
       }
@@ -172,7 +174,8 @@ LearningRateSchedule::LearningRateSchedule(const json& config, int total_epochs)
     for (std::size_t i = 0; i < p["phases"].size(); ++i) {
       const json& ph = p["phases"][i];
       const std::string at = path + ".phases[" + std::to_string(i) + "]";
-      if (!ph.is_array() || ph.size() != 2 || !ph[0].is_number() || !ph[1].is_number_integer() || ph[0].get<double>() <= 0 || ph[1].get<int>() < 1) {
+      if (!ph.is_array() || ph.size() != 2 || !ph[0].is_number() || !ph[1].is_number_integer() || ph[0].get<double>() <= 0 ||
+          ph[1].get<int>() < 1) {
         fail(at, "must be [learning rate > 0, epochs >= 1 (an integer)], got " + ph.dump());
       }
       end += ph[1].get<int>();

@@ -12,11 +12,11 @@
 //
 // A schedule is a pure function of the epoch, so that a checkpoint only needs the epoch to
 // restore it, and a resumed trial gets the rates the uninterrupted one would have had.
-#include <memory>
-#include <vector>
-
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <vector>
 
 namespace hpsearch::nn {
 
@@ -27,7 +27,7 @@ class LearningRateSchedule {
  public:
   // `total_epochs` sizes the plateaus. Throws ConfigError naming the key.
   LearningRateSchedule(const nlohmann::json& config, int total_epochs);
-  double rate(int epoch) const;  // the learning rate of epoch `epoch` (0-based)
+  double rate(int epoch) const;                                     // the learning rate of epoch `epoch` (0-based)
   void apply(torch::optim::Optimizer& optimizer, int epoch) const;  // sets every param group's lr
 
  private:

@@ -27,8 +27,10 @@ settings::Table config_table(const std::string& trainer, const ConfigDefaults& d
       s::object("scheduler_params",
                 "step: `step_size` 40, `gamma` 0.3; exponential: `gamma` 0.95 per epoch; plateaus: `rates` [0.01, 0.001, 0.0001] "
                 "for `fractions` [0.5, 0.25, 0.25] of the epochs; phases: `phases` [[lr, epochs], ...] (the last rate stays)"),
-      s::object("architecture", "the network (trainers/core/architecture.hpp: `act_fn`, `batch_norm`, `dropout_prob`, `layers_param`); "
-                                "none: " + defaults.architecture),
+      s::object("architecture",
+                "the network (trainers/core/architecture.hpp: `act_fn`, `batch_norm`, `dropout_prob`, `layers_param`); "
+                "none: " +
+                    defaults.architecture),
   };
   for (auto& k : own) keys.push_back(std::move(k));
   for (auto& k : keys) k = s::null_is_default(std::move(k));

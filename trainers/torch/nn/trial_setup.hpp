@@ -8,13 +8,13 @@
 //
 // A bad value throws ConfigError("KEY: what"): the worker records the trial's FAIL, `hpsearch
 // train` names the user's file.
+#include <torch/torch.h>
+
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
-#include <torch/torch.h>
 
 #include "core/settings.hpp"
 #include "trainers/core/architecture.hpp"
