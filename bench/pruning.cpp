@@ -72,7 +72,7 @@ Run search(const json& pruner_settings, const std::string& sampler_type, int see
       if (t.state == TrialState::Pruned) ++run.pruned;
       if (t.state == TrialState::Complete && t.value && *t.value < best_reported) {
         best_reported = *t.value;
-        const json config = space.resolve(t.params);
+        const json config = space.resolve(t.point);
         run.best = synthetic::branin(config["x1"].get<double>(), config["x2"].get<double>());
       }
     }

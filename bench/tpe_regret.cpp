@@ -128,7 +128,7 @@ std::vector<double> run(const TestSpace& ts, const SearchSpace& space, const jso
   auto finish = [&](int number) {
     TrialRecord& t = history.trials[static_cast<std::size_t>(number)];
     t.state = TrialState::Complete;
-    t.value = ts.objective(space.resolve(t.params));
+    t.value = ts.objective(space.resolve(t.point));
     best = std::min(best, *t.value - ts.optimum);
     regret.push_back(best);
   };
@@ -137,7 +137,7 @@ std::vector<double> run(const TestSpace& ts, const SearchSpace& space, const jso
     record.number = number;
     record.state = TrialState::Running;
     history.trials.push_back(record);  // as the master does: the row exists before its params
-    history.trials.back().params = sampler->suggest(history, number);
+    history.trials.back().point = sampler->suggest(history, number);
     running.push_back(number);
     if (static_cast<int>(running.size()) > pending) {
       finish(running.front());

@@ -44,7 +44,7 @@ StudyHistory random_history(const SearchSpace& space, int trials) {
     double value = 0;
     for (const Parameter& p : space.parameters()) {
       const double v = sample_prior(p, rng);
-      t.params.push_back(v);
+      t.point.push_back(v);
       value += p.is_log() ? std::pow(std::log10(v) + 3, 2) : std::pow((v - p.low) / (p.high - p.low + 1) - 0.3, 2);
     }
     t.value = value;

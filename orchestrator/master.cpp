@@ -132,16 +132,16 @@ void Master::dispatch_idle() {
 void Master::start_trial(int worker, int number) {
   const auto& trials = storage_.history().trials;
   const bool rerun = static_cast<std::size_t>(number) < trials.size();
-  std::vector<double> params;
+  std::vector<double> point;
   nlohmann::json config;
   {
     Stopwatch timing(outcome_.sampler_s);
-    params = rerun ? trials[static_cast<std::size_t>(number)].params : sampler_.suggest(storage_.history(), number);
-    config = space_.resolve(params);
+    point = rerun ? trials[static_cast<std::size_t>(number)].point : sampler_.suggest(storage_.history(), number);
+    config = space_.resolve(point);
   }
   {
     Stopwatch timing(outcome_.storage_s);
-    storage_.start_trial(number, params, config, worker);  // RUNNING is on disk before the trial leaves
+    storage_.start_trial(number, point, config, worker);  // RUNNING is on disk before the trial leaves
   }
   Stopwatch timing(outcome_.messaging_s);
   workers_.send_trial(worker, {number, std::move(config), (options_.trial_root / std::to_string(number)).string()});

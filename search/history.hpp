@@ -25,7 +25,7 @@ enum class ObjectiveMode { Minimize, Maximize };
 struct TrialRecord {
   int number = 0;
   TrialState state = TrialState::Waiting;
-  std::vector<double> params;                        // internal values, see space.hpp
+  std::vector<double> point;                         // the sampler's internal values (a point of the space, see space.hpp)
   std::optional<double> value;                       // COMPLETE: the objective; PRUNED: last reported
   std::vector<std::pair<int, double>> intermediate;  // objective at each reported step, in order
   std::string error;                                 // FAIL or PRUNED: why

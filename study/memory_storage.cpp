@@ -24,7 +24,7 @@ const MemoryStorage::Extra& MemoryStorage::extra(int number) const {
   return extras_[static_cast<std::size_t>(number)];
 }
 
-void MemoryStorage::start_trial(int number, const std::vector<double>& params, const json& config, int worker) {
+void MemoryStorage::start_trial(int number, const std::vector<double>& point, const json& config, int worker) {
   const auto index = static_cast<std::size_t>(number);
   const bool rerun = number >= 0 && index < history_.trials.size();
   // Checked before anything changes, as every precondition here (the call then changes nothing).
@@ -49,7 +49,7 @@ void MemoryStorage::start_trial(int number, const std::vector<double>& params, c
   e.steps.clear();
   t.number = number;
   t.state = TrialState::Running;
-  t.params = params;
+  t.point = point;
   t.value.reset();
   t.intermediate.clear();
   t.error.clear();

@@ -27,7 +27,7 @@ class MemoryStorage : public Storage {
   explicit MemoryStorage(ObjectiveMode mode = ObjectiveMode::Minimize, std::string objective_metric = "value");
 
   const StudyHistory& history() const override { return history_; }
-  void start_trial(int number, const std::vector<double>& params, const nlohmann::json& config, int worker) override;
+  void start_trial(int number, const std::vector<double>& point, const nlohmann::json& config, int worker) override;
   void record_step(int number, int step, const nlohmann::json& metrics) override;
   void finish_trial(int number, TrialState state, std::optional<double> value, const std::string& error) override;
   void retry_trial(int number, const std::string& ended_as, const std::string& error, const std::string& waiting_reason) override;

@@ -24,13 +24,13 @@ constexpr int kApplicationId = 0x48505352;  // "HPSR"
 
 double now_seconds() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
-json params_to_json(const std::vector<double>& params) {
+json point_to_json(const std::vector<double>& point) {
   json out = json::array();
-  for (double v : params) out.push_back(std::isnan(v) ? json(nullptr) : json(v));
+  for (double v : point) out.push_back(std::isnan(v) ? json(nullptr) : json(v));
   return out;
 }
 
-std::vector<double> params_from_json(const json& j) {
+std::vector<double> point_from_json(const json& j) {
   std::vector<double> out;
   for (const auto& v : j) out.push_back(v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.get<double>());
   return out;
@@ -441,10 +441,10 @@ void SqliteStorage::open_study(const StoredStudy& study, ObjectiveMode mode, con
     TrialRecord t;
     t.number = static_cast<int>(q.integer(0));
     t.state = trial_state_from_string(q.text(1));
-    t.params = params_from_json(json::parse(q.text(2)));
+    t.point = point_from_json(json::parse(q.text(2)));
     t.value = q.optional_real(3);
     t.error = q.text(4);
-    if (t.params.size() != param_count) throw UserError(path_ + ": study '" + study.name + "' holds points of another space");
+    if (t.point.size() != param_count) throw UserError(path_ + ": study '" + study.name + "' holds points of another space");
     if (static_cast<std::size_t>(t.number) != history_.trials.size())
       throw Error(path_ + ": trial numbers of study '" + study.name + "' are not contiguous");
     history_.trials.push_back(std::move(t));
@@ -460,7 +460,7 @@ void SqliteStorage::open_study(const StoredStudy& study, ObjectiveMode mode, con
   }
 }
 
-void SqliteStorage::start_trial(int number, const std::vector<double>& params, const json& config, int worker) {
+void SqliteStorage::start_trial(int number, const std::vector<double>& point, const json& config, int worker) {
   if (schema_version_ < kSchemaVersion)
     throw Error(path_ + ": schema " + std::to_string(schema_version_) + " is not writable before acquire_lock upgrades it");
   const auto index = static_cast<std::size_t>(number);
@@ -475,7 +475,7 @@ void SqliteStorage::start_trial(int number, const std::vector<double>& params, c
   auto& upsert = prepared(Query::InsertOrRestartTrial);
   upsert.bind(1, study_id_)
       .bind(2, number)
-      .bind(3, params_to_json(params).dump())
+      .bind(3, point_to_json(point).dump())
       .bind(4, config.dump())
       .bind(5, now_seconds())
       .bind(6, worker);
@@ -503,7 +503,7 @@ void SqliteStorage::start_trial(int number, const std::vector<double>& params, c
   TrialRecord& t = history_.trials[index];
   t.number = number;
   t.state = TrialState::Running;
-  t.params = params;
+  t.point = point;
   t.value.reset();
   t.intermediate.clear();
   t.error.clear();
@@ -595,7 +595,7 @@ std::vector<TrialDetail> SqliteStorage::trial_details(const StoredStudy& study) 
     d.finished_at = q.optional_real(5);
     d.worker = static_cast<int>(q.integer(6));
     d.error = q.text(7);
-    d.params = params_from_json(json::parse(q.text(8)));
+    d.point = point_from_json(json::parse(q.text(8)));
     d.attempt = static_cast<int>(q.integer(9));
     out.push_back(std::move(d));
   }

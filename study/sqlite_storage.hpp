@@ -56,7 +56,7 @@ struct StoredStudy {
 struct TrialDetail {
   int number = 0;
   TrialState state = TrialState::Waiting;
-  std::vector<double> params;  // internal values
+  std::vector<double> point;  // the sampler's internal values (column `params`)
   nlohmann::json config;
   std::optional<double> value;
   std::optional<double> started_at, finished_at;
@@ -100,7 +100,7 @@ class SqliteStorage : public Storage {
 
   // State changes of the open study (storage.hpp says what each does), each one transaction;
   // earlier attempts go to table `attempts`.
-  void start_trial(int number, const std::vector<double>& params, const nlohmann::json& config, int worker) override;
+  void start_trial(int number, const std::vector<double>& point, const nlohmann::json& config, int worker) override;
   void record_step(int number, int step, const nlohmann::json& metrics) override;
   void finish_trial(int number, TrialState state, std::optional<double> value, const std::string& error) override;
   void retry_trial(int number, const std::string& ended_as, const std::string& error, const std::string& waiting_reason) override;

@@ -41,12 +41,12 @@ constexpr double kLockRefreshSeconds = 10;
 
 class Storage : public HistorySource {
  public:
-  // Trial `number` becomes RUNNING on `worker`, with `params` (the sampler's internal values) and
+  // Trial `number` becomes RUNNING on `worker`, with `point` (the sampler's internal values) and
   // `config` (what the trainer receives), no value, no error and no steps. `number` is either the
   // next one (a new trial, attempt 1) or an unfinished trial's (run again: from RUNNING or
   // INTERRUPTED its ended attempt is kept as KILLED or INTERRUPTED and the attempt goes +1; a
   // WAITING trial got its new attempt from retry_trial).
-  virtual void start_trial(int number, const std::vector<double>& params, const nlohmann::json& config, int worker) = 0;
+  virtual void start_trial(int number, const std::vector<double>& point, const nlohmann::json& config, int worker) = 0;
   // A step report of a RUNNING trial; its objective metric, when a number, joins the trial's
   // intermediate values in history(). Each step once, in increasing order.
   virtual void record_step(int number, int step, const nlohmann::json& metrics) = 0;

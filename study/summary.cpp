@@ -124,8 +124,8 @@ void summarize(const SummaryOptions& options, std::ostream& out) {
       out << t.number << "," << to_string(t.state) << "," << (t.value ? json(*t.value).dump() : "") << ","
           << (duration ? json(*duration).dump() : "") << "," << t.worker;
       std::map<std::string, json> shown;
-      if (t.params.size() == spec.space.size()) {
-        for (auto& [name, value] : spec.space.describe(t.params)) shown[name] = value;
+      if (t.point.size() == spec.space.size()) {
+        for (auto& [name, value] : spec.space.describe(t.point)) shown[name] = value;
       }
       for (const auto& p : spec.space.parameters()) {
         auto it = shown.find(p.name);
@@ -156,8 +156,8 @@ void summarize(const SummaryOptions& options, std::ostream& out) {
     out << std::left << std::setw(7) << t.number << std::setw(10) << to_string(t.state) << std::setw(14)
         << (t.value ? compact(json(*t.value), 13) : "-") << std::setw(10) << (duration ? format_duration(*duration) : "-");
     std::string params;
-    if (t.params.size() == spec.space.size()) {
-      for (const auto& [name, value] : spec.space.describe(t.params))
+    if (t.point.size() == spec.space.size()) {
+      for (const auto& [name, value] : spec.space.describe(t.point))
         params += (params.empty() ? "" : " ") + name + "=" + compact(value, 24);
     }
     out << params << "\n";

@@ -42,7 +42,7 @@ std::vector<double> RandomSampler::suggest(const StudyHistory& history, int numb
     if (continuous) break;
     bool duplicate = false;
     for (const auto& t : history.trials) {
-      if (t.state == TrialState::Running && t.number != number && same_point(t.params, values)) duplicate = true;
+      if (t.state == TrialState::Running && t.number != number && same_point(t.point, values)) duplicate = true;
     }
     if (!duplicate) break;
   }

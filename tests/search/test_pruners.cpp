@@ -250,7 +250,7 @@ TEST(PrunedTrialsAndSamplers, RandomSamplerIgnoresThem) {
   StudyHistory empty, pruned;
   for (int i = 0; i < 5; ++i) {
     flat(pruned, TrialState::Pruned, 1.0 * i, i + 1);
-    pruned.trials.back().params = {0.1 * i};
+    pruned.trials.back().point = {0.1 * i};
   }
   EXPECT_EQ(sampler->suggest(empty, 5), sampler->suggest(pruned, 5));
 }
@@ -262,9 +262,9 @@ TEST(PrunedTrialsAndSamplers, TpeRanksAPrunedTrialThatGotFurtherAboveOneStoppedE
   // better value at x = 0.1. The good set (one trial of two) is trial 0: suggestions go near 0.9.
   StudyHistory h;
   flat(h, TrialState::Pruned, 50.0, 27);
-  h.trials.back().params = {0.9};
+  h.trials.back().point = {0.9};
   flat(h, TrialState::Pruned, 10.0, 1);
-  h.trials.back().params = {0.1};
+  h.trials.back().point = {0.1};
   double mean = 0;
   for (int n = 2; n < 22; ++n) mean += tpe->suggest(h, n)[0] / 20;
   EXPECT_GT(mean, 0.6);

@@ -64,8 +64,8 @@ TEST(SqliteStorage, ReopenedStudyHasTheSameHistory) {
   EXPECT_EQ(storage.history().mode, ObjectiveMode::Maximize);
   EXPECT_EQ(trials[0].state, TrialState::Complete);
   EXPECT_EQ(trials[0].value, 0.5);
-  EXPECT_DOUBLE_EQ(trials[0].params[0], 0.5);
-  EXPECT_TRUE(std::isnan(trials[0].params[1]));
+  EXPECT_DOUBLE_EQ(trials[0].point[0], 0.5);
+  EXPECT_TRUE(std::isnan(trials[0].point[1]));
   EXPECT_EQ(trials[0].intermediate, (std::vector<std::pair<int, double>>{{1, 0.25}, {2, 0.5}}));
   EXPECT_EQ(trials[1].state, TrialState::Fail);
   EXPECT_EQ(trials[1].error, "boom");

@@ -98,12 +98,12 @@ class StorageContract : public ::testing::Test {
       SCOPED_TRACE("trial " + std::to_string(i));
       EXPECT_EQ(stored.trials[i].number, mine[i].number);
       EXPECT_EQ(stored.trials[i].state, mine[i].state);
-      ASSERT_EQ(stored.trials[i].params.size(), mine[i].params.size());
-      for (std::size_t p = 0; p < mine[i].params.size(); ++p) {
-        if (std::isnan(mine[i].params[p])) {
-          EXPECT_TRUE(std::isnan(stored.trials[i].params[p]));
+      ASSERT_EQ(stored.trials[i].point.size(), mine[i].point.size());
+      for (std::size_t p = 0; p < mine[i].point.size(); ++p) {
+        if (std::isnan(mine[i].point[p])) {
+          EXPECT_TRUE(std::isnan(stored.trials[i].point[p]));
         } else {
-          EXPECT_EQ(stored.trials[i].params[p], mine[i].params[p]);
+          EXPECT_EQ(stored.trials[i].point[p], mine[i].point[p]);
         }
       }
       EXPECT_EQ(stored.trials[i].value, mine[i].value);
@@ -130,7 +130,7 @@ TYPED_TEST(StorageContract, StartStepFinishShowInHistoryAfterEachCall) {
   Storage& s = this->storage();
   s.start_trial(0, {0.5}, json{{"x", 0.5}}, 1);
   EXPECT_EQ(this->trial(0).state, TrialState::Running);
-  EXPECT_EQ(this->trial(0).params, std::vector<double>{0.5});
+  EXPECT_EQ(this->trial(0).point, std::vector<double>{0.5});
   this->expect_history_is_stored();
   s.record_step(0, 1, json{{"loss", 3.0}, {"acc", 0.1}});
   s.record_step(0, 2, json{{"acc", 0.2}});  // no objective: kept, but no intermediate value

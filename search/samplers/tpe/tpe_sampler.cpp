@@ -186,7 +186,7 @@ std::vector<double> TpeSampler::suggest(const StudyHistory& history, int number)
   std::vector<std::size_t> failed, pending;
   for (std::size_t t = 0; t < trials.size(); ++t) {
     const TrialRecord& r = trials[t];
-    if (r.number == number || r.params.size() != P) continue;  // `number` itself, or no params yet
+    if (r.number == number || r.point.size() != P) continue;  // `number` itself, or no point yet
     switch (r.state) {
       case TrialState::Waiting:
       case TrialState::Running:
@@ -211,7 +211,7 @@ std::vector<double> TpeSampler::suggest(const StudyHistory& history, int number)
   }
   auto duplicates_pending = [&](const std::vector<double>& values) {
     for (std::size_t t : pending) {
-      if (same_point(trials[t].params, values)) return true;
+      if (same_point(trials[t].point, values)) return true;
     }
     return false;
   };
@@ -277,11 +277,11 @@ std::vector<double> TpeSampler::suggest(const StudyHistory& history, int number)
       std::size_t m = 0;
       RankKey best{2, 0, 0, 0};
       for (std::size_t t : set) {
-        const auto& params = trials[t].params;
+        const auto& trial_point = trials[t].point;
         bool active = true;
-        for (std::size_t i : group.params) active = active && !std::isnan(params[i]);
+        for (std::size_t i : group.params) active = active && !std::isnan(trial_point[i]);
         if (!active) continue;
-        for (std::size_t i : group.params) rows.push_back(dims_[i].to_point(params[i]));
+        for (std::size_t i : group.params) rows.push_back(dims_[i].to_point(trial_point[i]));
         if (find_incumbent && key_of[t] < best) {
           best = key_of[t];
           incumbent = m;
