@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
+#include <sstream>
 
 #include "core/errors.hpp"
 
@@ -363,6 +365,13 @@ std::string table_after_marker(const std::string& markdown_text, const std::stri
     line = end;
   }
   return table;
+}
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 }  // namespace hpsearch::settings

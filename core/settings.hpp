@@ -121,4 +121,7 @@ std::string markdown(const Table& table);
 // with markdown(table), so that the README states exactly what the code declares.
 std::string table_after_marker(const std::string& markdown_text, const std::string& name);
 
+// The whole text of a file (the README, for those tests); "" when it cannot be read.
+std::string read_text_file(const std::string& path);
+
 }  // namespace hpsearch::settings

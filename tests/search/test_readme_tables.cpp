@@ -3,9 +3,6 @@
 // removed, renamed or given another default or bound fails here until the README follows.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "core/errors.hpp"
 #include "core/settings.hpp"
 #include "search/pruners/pruner.hpp"
@@ -16,12 +13,7 @@ using namespace hpsearch;
 
 namespace {
 
-std::string readme() {
-  std::ifstream in(std::string(HPSEARCH_SOURCE_DIR) + "/README.md");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+std::string readme() { return settings::read_text_file(std::string(HPSEARCH_SOURCE_DIR) + "/README.md"); }
 
 }  // namespace
 

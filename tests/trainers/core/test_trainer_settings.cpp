@@ -3,9 +3,6 @@
 // them are exactly what the declarations write.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "core/errors.hpp"
 #include "core/settings.hpp"
 #include "trainers/core/command_trainer.hpp"
@@ -16,12 +13,7 @@ using nlohmann::json;
 
 namespace {
 
-std::string readme() {
-  std::ifstream in(std::string(HPSEARCH_SOURCE_DIR) + "/README.md");
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+std::string readme() { return settings::read_text_file(std::string(HPSEARCH_SOURCE_DIR) + "/README.md"); }
 
 template <typename T>
 std::string error_of(const json& settings) {

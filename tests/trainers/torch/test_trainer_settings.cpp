@@ -3,9 +3,6 @@
 // keys with its own defaults, and a trial's configuration is checked against its table.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "core/errors.hpp"
 #include "core/settings.hpp"
 #include "trainers/torch/balls/detect_trainer.hpp"
@@ -18,12 +15,7 @@ using nlohmann::json;
 
 namespace {
 
-std::string readme() {
-  std::ifstream in(std::string(HPSEARCH_SOURCE_DIR) + "/README.md");
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+std::string readme() { return settings::read_text_file(std::string(HPSEARCH_SOURCE_DIR) + "/README.md"); }
 
 json fallback(const settings::Table& table, const std::string& key) {
   const settings::Setting* s = table.find(key);
