@@ -372,7 +372,7 @@ SqliteStorage::Identity SqliteStorage::identify() {
   } catch (const SqliteError& e) {
     if (e.primary() == SQLITE_NOTADB) close_and_throw(path_ + ": not an hpsearch database (not even SQLite); name another file with --db");
     if (e.disk_full_or_read_only() || e.primary() == SQLITE_CANTOPEN || e.primary() == SQLITE_BUSY)
-      close_and_throw(path_ + ": cannot read the database: " + e.what() +
+      close_and_throw(std::string(e.what()) +
                       (e.primary() == SQLITE_BUSY ? " (another process holds it locked: run the command again once it is done)" : ""));
     throw;
   }

@@ -93,7 +93,7 @@ if mount -t tmpfs -o size=1m tmpfs "$WORK/full" 2>/dev/null; then
   mpirun -np 2 "$HPSEARCH" "$WORK/nosampler.json" --db "$db" --progress none 2> /dev/null
   dd if=/dev/zero of="$WORK/full/filler" bs=4k 2> /dev/null || true  # until the disk is full
   rm -f "$WORK/full/filler"
-  dd if=/dev/zero of="$WORK/full/filler" bs=4k count=$(( $(df --output=avail -B4k "$WORK/full" | tail -1) - 12 )) 2> /dev/null
+  dd if=/dev/zero of="$WORK/full/filler" bs=4k count=$(( $(df --output=avail -B4k "$WORK/full" | tail -1) - 40 )) 2> /dev/null
   run_cli "$WORK/full.log" mpirun -np 2 "$HPSEARCH" resume "$db" --trials 100000 --progress none
   [ "$code" != 0 ] && grep -q "database or disk is full" "$WORK/full.log" || { cat "$WORK/full.log"; fail "the search that filled the disk: exit $code"; }
   ! grep -q "not an hpsearch database\|cannot rollback" "$WORK/full.log" || { cat "$WORK/full.log"; fail "the full disk was misreported"; }
