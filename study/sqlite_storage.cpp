@@ -2,15 +2,21 @@
 
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "core/errors.hpp"
 
@@ -21,6 +27,7 @@ using nlohmann::json;
 namespace {
 
 constexpr int kApplicationId = 0x48505352;  // "HPSR"
+constexpr int kBusyTimeoutMs = 10000;       // how long a statement waits for another process's lock
 
 double now_seconds() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
@@ -184,8 +191,38 @@ class SqliteStorage::Statement {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
+namespace {
+
+// Whether the file system holding `path` has (nearly) no room left: SQLite reports a full disk as
+// SQLITE_FULL when a write fails, but as a plain I/O error when it cannot grow its -shm file.
+bool disk_nearly_full(const std::string& path) {
+  std::string folder = std::filesystem::path(path).parent_path().string();
+  struct statvfs fs {};
+  if (::statvfs(folder.empty() ? "." : folder.c_str(), &fs) != 0) return false;
+  return static_cast<unsigned long long>(fs.f_bavail) * fs.f_frsize < 64 * 1024;
+}
+
+bool is_disk_full(const std::string& path, int code) {
+  return (code & 0xff) == SQLITE_FULL || ((code & 0xff) == SQLITE_IOERR && disk_nearly_full(path));
+}
+
+// What to do about a failure the user can fix; empty for the others.
+std::string advice(const std::string& path, int code) {
+  if (is_disk_full(path, code))
+    return " (the disk holding " + path +
+           " is full: free space there and run the command again; what was committed is intact, the failed write was "
+           "rolled back)";
+  if ((code & 0xff) == SQLITE_READONLY)
+    return " (" + path + " cannot be written: make it and its folder writable, or copy it and name the copy with --db)";
+  return "";
+}
+
+}  // namespace
+
 void SqliteStorage::fail(const std::string& what) const {
-  throw Error(path_ + ": SQLite " + what + ": " + (db_ ? sqlite3_errmsg(db_) : "cannot open"));
+  const int code = db_ ? sqlite3_extended_errcode(db_) : SQLITE_CANTOPEN;
+  throw SqliteError(path_ + ": SQLite " + what + ": " + (db_ ? sqlite3_errmsg(db_) : "cannot open") + advice(path_, code), code,
+                    is_disk_full(path_, code) || (code & 0xff) == SQLITE_READONLY);
 }
 
 void SqliteStorage::exec(const char* sql) const {
@@ -193,7 +230,9 @@ void SqliteStorage::exec(const char* sql) const {
   if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
     const std::string text = message ? message : "?";
     sqlite3_free(message);
-    throw Error(path_ + ": SQLite: " + text);
+    const int code = sqlite3_extended_errcode(db_);
+    throw SqliteError(path_ + ": SQLite: " + text + advice(path_, code), code,
+                      is_disk_full(path_, code) || (code & 0xff) == SQLITE_READONLY);
   }
 }
 
@@ -241,8 +280,10 @@ class SqliteStorage::Transaction {
  public:
   explicit Transaction(SqliteStorage& owner) : owner_(owner) { owner_.prepared(Query::Begin).run(); }
   ~Transaction() {
-    // Nothing to throw from here: a failed ROLLBACK leaves SQLite to roll back when it can.
-    if (!committed_) sqlite3_exec(owner_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    // Nothing to throw from here: a failed ROLLBACK leaves SQLite to roll back when it can. After
+    // some errors (a full disk) SQLite has already rolled back: a ROLLBACK then would only fail and
+    // replace the real error's message with "cannot rollback - no transaction is active".
+    if (!committed_ && owner_.db_ && !sqlite3_get_autocommit(owner_.db_)) sqlite3_exec(owner_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
   }
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
@@ -256,66 +297,193 @@ class SqliteStorage::Transaction {
   bool committed_ = false;
 };
 
+namespace {
+
+bool file_exists(const std::string& path) {
+  struct stat info {};
+  return ::stat(path.c_str(), &info) == 0;
+}
+
+// No -wal, or an empty one: every commit is in the database file itself.
+bool no_wal_content(const std::string& path) {
+  struct stat info {};
+  return ::stat((path + "-wal").c_str(), &info) != 0 || info.st_size == 0;
+}
+
+// Why this process cannot write `path` and create its -wal and -shm beside it; empty when it can.
+// access() asks the kernel, which knows read-only mounts and immutable files (that stop root too)
+// as well as permissions.
+std::string why_not_writable(const std::string& path, bool exists) {
+  std::string folder = std::filesystem::path(path).parent_path().string();
+  if (folder.empty()) folder = ".";
+  if (exists && ::access(path.c_str(), W_OK) != 0) return std::strerror(errno);
+  if (::access(folder.c_str(), W_OK | X_OK) != 0) return "its folder " + folder + ": " + std::strerror(errno);
+  return "";
+}
+
+// A file: URI of `path` (absolute, so that no part of it reads as an authority), every byte
+// outside the unreserved set percent-encoded.
+std::string file_uri(const std::string& path) {
+  static const char* const kHex = "0123456789ABCDEF";
+  std::string uri = "file:";
+  for (unsigned char c : std::filesystem::absolute(path).string()) {
+    if (std::isalnum(c) || c == '/' || c == '-' || c == '_' || c == '.' || c == '~') {
+      uri += static_cast<char>(c);
+    } else {
+      uri += '%';
+      uri += kHex[c >> 4];
+      uri += kHex[c & 15];
+    }
+  }
+  return uri;
+}
+
+}  // namespace
+
+void SqliteStorage::open_connection(const std::string& uri, int flags) {
+  if (sqlite3_open_v2(uri.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+    const std::string message = db_ ? sqlite3_errmsg(db_) : "cannot open";
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw UserError(path_ + ": cannot open the database: " + message);
+  }
+  sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+}
+
+void SqliteStorage::close_and_throw(const std::string& message) {
+  statements_.clear();
+  sqlite3_close(db_);
+  db_ = nullptr;
+  throw UserError(message);
+}
+
+// What the file says it is. A failure to read it is named for what it is: only SQLite's "not a
+// database" makes a file foreign; a full disk, a lock or an I/O error says so, for a database that
+// may well be good.
+SqliteStorage::Identity SqliteStorage::identify() {
+  Identity id;
+  try {
+    Statement q(*this, "PRAGMA application_id");
+    if (q.step()) id.application_id = static_cast<int>(q.integer(0));
+    Statement v(*this, "PRAGMA user_version");
+    if (v.step()) id.version = static_cast<int>(v.integer(0));
+    Statement t(*this, "SELECT count(*) FROM sqlite_master");
+    if (t.step()) id.has_tables = t.integer(0) > 0;
+  } catch (const SqliteError& e) {
+    if (e.primary() == SQLITE_NOTADB) close_and_throw(path_ + ": not an hpsearch database (not even SQLite); name another file with --db");
+    if (e.disk_full_or_read_only() || e.primary() == SQLITE_CANTOPEN || e.primary() == SQLITE_BUSY)
+      close_and_throw(std::string(e.what()) +
+                      (e.primary() == SQLITE_BUSY ? " (another process holds it locked: run the command again once it is done)" : ""));
+    throw;
+  }
+  return id;
+}
+
+void SqliteStorage::check_identity(const Identity& id) {
+  if (id.has_tables && id.application_id != kApplicationId)
+    close_and_throw(path_ + ": a SQLite database, but not hpsearch's; name another file with --db");
+  if (id.version > kSchemaVersion) {
+    close_and_throw(path_ + ": written by a newer hpsearch (schema " + std::to_string(id.version) + ", this one reads up to " +
+                    std::to_string(kSchemaVersion) + "); use that version");
+  }
+}
+
+// The switch to WAL takes the file's exclusive lock, and SQLite returns SQLITE_BUSY at once rather
+// than call the busy handler: two searches opening one new file would fail "database is locked".
+// Retried here for as long as the busy timeout; once another process switched, the file is WAL.
+void SqliteStorage::switch_to_wal() {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
+  std::minstd_rand jitter(static_cast<unsigned>(::getpid()));
+  for (;;) {
+    try {
+      exec("PRAGMA journal_mode=WAL");
+      return;
+    } catch (const SqliteError& e) {
+      if (e.primary() != SQLITE_BUSY || std::chrono::steady_clock::now() > deadline) throw;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5 + jitter() % 20));
+  }
+}
+
 SqliteStorage::SqliteStorage(const std::string& path, Access access) : path_(path) {
   struct stat info {};
   const bool exists = ::stat(path.c_str(), &info) == 0;
   if (!exists && access == Access::ReadOnly) throw UserError(path + ": no such database (run a search with --db " + path + " first)");
   if (exists && !S_ISREG(info.st_mode)) throw UserError(path + ": not a regular file; --db takes a database file");
-  const int flags = access == Access::ReadOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-  if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
-    const std::string message = db_ ? sqlite3_errmsg(db_) : "cannot open";
-    sqlite3_close(db_);
-    db_ = nullptr;
-    throw UserError(path + ": cannot open the database: " + message);
+  // A search writes: refused before SQLite touches the file (which it would open read-only
+  // without a word, and whose -wal and -shm it would create beside it).
+  const std::string not_writable = why_not_writable(path, exists);
+  if (access == Access::ReadWrite && !not_writable.empty()) {
+    if (!exists) throw UserError(path + ": cannot create the database (" + not_writable + "); name a file in a writable folder with --db");
+    throw UserError(path + ": cannot be written (" + not_writable +
+                    "), and a search records its trials there; make the file and its folder writable, or copy it to a writable "
+                    "place and name the copy with --db (hpsearch summarize reads it as it is)");
   }
-  sqlite3_busy_timeout(db_, 10000);
+  int flags = SQLITE_OPEN_URI;
+  std::string uri = file_uri(path);
+  if (access == Access::ReadWrite) {
+    flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  } else if (not_writable.empty()) {
+    // Read-write (writing nothing: query_only below), so that closing the last connection removes
+    // the -wal and -shm that reading a WAL file creates; a read-only connection leaves them.
+    flags |= SQLITE_OPEN_READWRITE;
+  } else if (no_wal_content(path)) {
+    // Cannot be written: the last connection closed cleanly (it checkpointed and removed the
+    // -wal), so the file holds every commit; immutable reads it without creating -wal or -shm.
+    flags |= SQLITE_OPEN_READONLY;
+    uri += "?immutable=1";
+  } else {
+    // Commits may be in the -wal (a search killed before it closed): read through it, which
+    // needs the -shm (SQLite creates it where it can, or fails naming the cause).
+    flags |= SQLITE_OPEN_READONLY;
+  }
+  const bool had_wal = file_exists(path + "-wal"), had_shm = file_exists(path + "-shm");
+  open_connection(uri, flags);
+  if (access == Access::ReadWrite && sqlite3_db_readonly(db_, "main") == 1)
+    close_and_throw(path + ": cannot be written (SQLite opened it read-only); make the file and its folder writable, or copy it and " +
+                    "name the copy with --db");
+  if (access == Access::ReadOnly && not_writable.empty()) exec("PRAGMA query_only=1");
 
   // Identify the file before writing anything to it.
-  int application_id = 0, version = 0;
-  bool has_tables = false;
+  Identity id;
   try {
-    Statement q(*this, "PRAGMA application_id");
-    if (q.step()) application_id = static_cast<int>(q.integer(0));
-    Statement v(*this, "PRAGMA user_version");
-    if (v.step()) version = static_cast<int>(v.integer(0));
-    Statement t(*this, "SELECT count(*) FROM sqlite_master");
-    if (t.step()) has_tables = t.integer(0) > 0;
-  } catch (const Error&) {
-    sqlite3_close(db_);
-    db_ = nullptr;
-    throw UserError(path + ": not an hpsearch database (not even SQLite); name another file with --db");
+    id = identify();
+  } catch (const UserError&) {
+    // On a full disk a WAL file cannot be read as usual (SQLite cannot grow the -shm it creates
+    // then), yet it is intact: without -wal content the file holds every commit, and a reader
+    // reads it as immutable. What the failed attempt created is removed.
+    if (!disk_nearly_full(path) || !no_wal_content(path)) throw;
+    if (!had_wal) std::remove((path + "-wal").c_str());
+    if (!had_shm) std::remove((path + "-shm").c_str());
+    if (access == Access::ReadWrite) throw;
+    open_connection(file_uri(path) + "?immutable=1", SQLITE_OPEN_URI | SQLITE_OPEN_READONLY);
+    id = identify();
   }
-  if (has_tables && application_id != kApplicationId) {
-    sqlite3_close(db_);
-    db_ = nullptr;
-    throw UserError(path + ": a SQLite database, but not hpsearch's; name another file with --db");
-  }
-  if (version > kSchemaVersion) {
-    sqlite3_close(db_);
-    db_ = nullptr;
-    throw UserError(path + ": written by a newer hpsearch (schema " + std::to_string(version) + ", this one reads up to " +
-                    std::to_string(kSchemaVersion) + "); use that version");
-  }
+  check_identity(id);
   if (access == Access::ReadWrite) {
-    exec("PRAGMA journal_mode=WAL");
+    switch_to_wal();
     // In WAL mode, NORMAL commits survive a crash of the process (kill -9); only a power loss may
     // lose the last transactions, never consistency.
     exec("PRAGMA synchronous=NORMAL");
-    if (!has_tables) {
+    if (!id.has_tables) {
+      // Under the write lock, asked again: another search may have created the schema since the
+      // file was found empty (then this one uses it, and never creates it twice).
       Transaction transaction(*this);
-      exec(kSchemaV1);
-      exec(kSchemaV2Additions);
-      exec(("PRAGMA application_id=" + std::to_string(kApplicationId)).c_str());
-      exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
+      id = identify();
+      check_identity(id);
+      if (!id.has_tables) {
+        exec(kSchemaV1);
+        exec(kSchemaV2Additions);
+        exec(("PRAGMA application_id=" + std::to_string(kApplicationId)).c_str());
+        exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
+        id.version = kSchemaVersion;
+      }
       transaction.commit();
-      version = kSchemaVersion;
     }
-  } else if (!has_tables) {
-    sqlite3_close(db_);
-    db_ = nullptr;
-    throw UserError(path + ": an empty database with no study in it");
+  } else if (!id.has_tables) {
+    close_and_throw(path + ": an empty database with no study in it");
   }
-  schema_version_ = version;
+  schema_version_ = id.version;
 }
 
 void SqliteStorage::upgrade_schema() {

@@ -34,12 +34,30 @@
 #include <string>
 #include <vector>
 
+#include "core/errors.hpp"
 #include "search/history.hpp"
 #include "study/storage.hpp"
 
 struct sqlite3;
 
 namespace hpsearch {
+
+// A failed SQLite call, with its (extended) result code, so that callers can tell a full disk or a
+// read-only file (the user's to fix) from a fault of the run.
+class SqliteError : public Error {
+ public:
+  SqliteError(const std::string& message, int code, bool disk_full_or_read_only)
+      : Error(message), code_(code), users_(disk_full_or_read_only) {}
+  int code() const { return code_; }            // extended result code
+  int primary() const { return code_ & 0xff; }  // SQLITE_FULL, SQLITE_READONLY, SQLITE_BUSY...
+  // The user's to fix (free space, make the file writable): a full disk also shows as an I/O
+  // error when SQLite cannot grow its -shm file.
+  bool disk_full_or_read_only() const { return users_; }
+
+ private:
+  int code_;
+  bool users_;
+};
 
 constexpr int kSchemaVersion = 2;
 // kLockStaleSeconds and kLockRefreshSeconds: storage.hpp.
@@ -71,7 +89,13 @@ class SqliteStorage : public Storage {
  public:
   enum class Access { ReadWrite, ReadOnly };
   // ReadWrite creates the file when absent. Throws UserError naming the file when it is not an
-  // hpsearch database, was written by a newer hpsearch, or (ReadOnly) does not exist.
+  // hpsearch database, was written by a newer hpsearch, (ReadOnly) does not exist, (ReadWrite)
+  // cannot be written (read-only mount, no permission, immutable), or cannot be read (a full disk,
+  // a lock: the real cause is named, never "not a database"). Two processes creating one new file
+  // at once are safe: one creates the schema, the other waits and finds it.
+  // ReadOnly writes nothing and leaves no -wal/-shm file behind: a writable file is opened as
+  // usual (its last connection removes them on close); a file that cannot be written is read as
+  // immutable when it has no -wal (then the file holds every commit), else through its -wal.
   SqliteStorage(const std::string& path, Access access);
   ~SqliteStorage() override;
   SqliteStorage(const SqliteStorage&) = delete;
@@ -118,7 +142,15 @@ class SqliteStorage : public Storage {
   [[noreturn]] void fail(const std::string& what) const;
   Statement& prepared(Query query);
 
-  void create_schema_v2();
+  struct Identity {
+    int application_id = 0, version = 0;
+    bool has_tables = false;
+  };
+  Identity identify();
+  void check_identity(const Identity& id);
+  void close_and_throw(const std::string& message);
+  void open_connection(const std::string& uri, int flags);
+  void switch_to_wal();
   void upgrade_schema();
 
   std::string path_;

@@ -62,7 +62,24 @@ void check_same_space(const StoredStudy& stored_study, json& document, const Stu
 
 }  // namespace
 
+namespace {
+PreparedStudy prepare_study_unguarded(const StudyRequest& request, const TrainerCheck& check_trainer);
+}  // namespace
+
 PreparedStudy prepare_study(const StudyRequest& request, const TrainerCheck& check_trainer) {
+  try {
+    return prepare_study_unguarded(request, check_trainer);
+  } catch (const SqliteError& e) {
+    // Nothing of this search is written yet (each write failed or was rolled back): a full disk or
+    // a file turned read-only is the user's to fix, and the message says how (exit 2).
+    if (e.disk_full_or_read_only()) throw UserError(e.what());
+    throw;
+  }
+}
+
+namespace {
+
+PreparedStudy prepare_study_unguarded(const StudyRequest& request, const TrainerCheck& check_trainer) {
   // 1. The study as asked: the space file, or the stored document, with the --set overrides.
   PreparedStudy p;
   json document;
@@ -117,5 +134,7 @@ PreparedStudy prepare_study(const StudyRequest& request, const TrainerCheck& che
   p.storage->open_study(p.study, p.spec.mode, p.spec.objective_metric, p.spec.space.size());
   return p;
 }
+
+}  // namespace
 
 }  // namespace hpsearch

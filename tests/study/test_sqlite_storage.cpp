@@ -5,12 +5,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <limits>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 #include "core/errors.hpp"
 #include "study/sqlite_storage.hpp"
@@ -368,4 +371,61 @@ TEST(SqliteStorageAttempts, RetriesAndInterruptionsKeepEveryAttempt) {
   EXPECT_EQ(details[0].attempts[1]["state"], "INTERRUPTED");
   EXPECT_EQ(details[0].attempts[1]["error"], "interrupted by SIGTERM");
   EXPECT_EQ(details[0].attempts[1]["worker"], 2);
+}
+
+// Issue 15.7: searches that open one new file at the same moment must not race on the schema
+// (one creates it under the write lock, the others wait and find it) nor on the switch to WAL.
+TEST(SqliteStorage, SimultaneousCreatorsShareOneSchema) {
+  for (int round = 0; round < 5; ++round) {
+    TempDir dir;
+    const std::string path = dir.file("runs.db");
+    constexpr int kOpeners = 8;
+    std::atomic<int> ready{0};
+    std::vector<std::string> errors(kOpeners);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kOpeners; ++i) {
+      threads.emplace_back([&, i] {
+        ready.fetch_add(1);
+        while (ready.load() < kOpeners) std::this_thread::yield();  // all start at once
+        try {
+          SqliteStorage storage(path, SqliteStorage::Access::ReadWrite);
+          storage.create_study("s" + std::to_string(i), "s.json", "{}", kDocument);
+        } catch (const std::exception& e) {
+          errors[i] = e.what();
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    for (const auto& e : errors) EXPECT_EQ(e, "");
+    SqliteStorage reader(path, SqliteStorage::Access::ReadOnly);
+    EXPECT_EQ(reader.studies().size(), static_cast<std::size_t>(kOpeners));
+    EXPECT_EQ(reader.schema_version(), kSchemaVersion);
+  }
+}
+
+// Issue 15.5: reading a database leaves no -wal or -shm beside it (a read-only SQLite connection
+// would create them and never remove them).
+TEST(SqliteStorage, ReadingLeavesNoSideFiles) {
+  TempDir dir;
+  const std::string path = dir.file("runs.db");
+  {
+    SqliteStorage storage(path, SqliteStorage::Access::ReadWrite);
+    storage.create_study("s", "s.json", "{}", kDocument);
+  }
+  {
+    SqliteStorage reader(path, SqliteStorage::Access::ReadOnly);
+    EXPECT_EQ(reader.studies().size(), 1u);
+  }
+  EXPECT_FALSE(std::filesystem::exists(path + "-wal"));
+  EXPECT_FALSE(std::filesystem::exists(path + "-shm"));
+}
+
+// Issue 15.5: a search is refused before SQLite touches a folder it cannot create the file in.
+TEST(SqliteStorage, UnwritableFolderIsRefusedByName) {
+  try {
+    SqliteStorage storage("/proc/hpsearch_none/runs.db", SqliteStorage::Access::ReadWrite);
+    FAIL() << "no refusal";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot create the database"), std::string::npos) << e.what();
+  }
 }
