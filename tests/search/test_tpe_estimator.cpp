@@ -276,7 +276,9 @@ TEST(TpeEstimator, PrunedLogDensityMatchesTheExhaustiveSum) {
         exhaustive.prune_far_kernels = false;
         const ParzenEstimator pruned(dims, rows, weights, options), exact(dims, rows, weights, exhaustive);
         // Scott's bandwidths are too wide here for a window to leave kernels out: no pruning.
-        if (!scott) EXPECT_TRUE(pruned.prunes()) << kernels << " kernels, clustered " << clustered;
+        if (!scott) {
+          EXPECT_TRUE(pruned.prunes()) << kernels << " kernels, clustered " << clustered;
+        }
         EXPECT_FALSE(exact.prunes());
         // Candidates: from a model of 20 observations (narrow kernels), from the estimator
         // itself, and points at the ends of the domain.

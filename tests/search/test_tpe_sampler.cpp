@@ -280,7 +280,7 @@ TEST(TpeSampler, NeverDuplicatesARunningTrialInASmallDiscreteSpace) {
           TrialRecord t;
           t.number = static_cast<int>(history.trials.size());
           t.state = TrialState::Running;
-          t.point = {c, n};  // keys in alphabetical order: c, n
+          t.point = std::vector<double>{c, n};  // keys in alphabetical order: c, n
           history.trials.push_back(t);
           running.insert({n, c});
         }
@@ -335,7 +335,7 @@ TEST(TpeSampler, RunningTrialsPushSuggestionsAwayWithTheConstantLiar) {
     TrialRecord t;
     t.number = static_cast<int>(base.trials.size());
     t.state = TrialState::Running;
-    t.point = {0.3 + 0.004 * k};
+    t.point = std::vector<double>{0.3 + 0.004 * k};
     base.trials.push_back(t);
   }
   auto mean_distance = [&](bool liar) {
@@ -359,7 +359,7 @@ TEST(TpeSampler, PrunedTrialsRankByProgressThenValue) {
       const double x = good_region ? 0.75 + 0.1 * rng.uniform() : 0.15 + 0.1 * rng.uniform();
       TrialRecord t;
       t.number = n;
-      t.point = {x};
+      t.point = std::vector<double>{x};
       if (good_region) {
         t.state = with_complete ? TrialState::Complete : TrialState::Pruned;
         t.intermediate = {{1, 5.0}, {10, 1.0}};

@@ -110,7 +110,9 @@ TEST(ModelBuilder, InitialisationFollowsTheSeed) {
   torch::nn::Sequential model = build_model(parse_architecture(spec), {3, 10, 10}, 5);
   for (const auto& item : model->named_parameters()) {
     // Conv, linear and batch-norm biases all start at zero.
-    if (item.key().find("bias") != std::string::npos) EXPECT_EQ(item.value().abs().sum().item<double>(), 0.0) << item.key();
+    if (item.key().find("bias") != std::string::npos) {
+      EXPECT_EQ(item.value().abs().sum().item<double>(), 0.0) << item.key();
+    }
   }
   // Xavier uniform with the ReLU gain bounds the linear weights by gain * sqrt(6 / (in + out)).
   const auto linear = model[4]->as<torch::nn::Linear>();
