@@ -1,8 +1,10 @@
 #include "app/command_line.hpp"
 
 #include <fstream>
+#include <sstream>
 
 #include "core/errors.hpp"
+#include "core/json_input.hpp"
 
 namespace hpsearch {
 
@@ -28,17 +30,14 @@ po::variables_map parse_command_line(int argc, char** argv, const po::options_de
 }
 
 json read_params_file(const std::string& path) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) throw UserError(path + ": cannot read the configuration file");
-  json config;
-  try {
-    config = json::parse(in);
-  } catch (const json::exception& e) {
-    throw FileError(path, "", std::string("not JSON: ") + e.what());
-  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  json config = parse_user_json(text.str(), path);  // the depth limit and every parse error: exit 2
   if (config.is_object() && config.contains("number") && config.contains("params") && config["params"].is_object())
     config = config["params"];
-  if (!config.is_object()) throw FileError(path, "", "must be a resolved configuration: a JSON object, got " + config.dump().substr(0, 80));
+  if (!config.is_object()) throw FileError(path, "", "must be a resolved configuration: a JSON object, got " + json_text(config, 80));
   return config;
 }
 

@@ -28,6 +28,7 @@
 #include "app/command_line.hpp"
 #include "app/commands.hpp"
 #include "core/errors.hpp"
+#include "core/json_input.hpp"
 #include "study/sqlite_storage.hpp"
 #include "study/study_spec.hpp"
 #include "trainers/torch/registry.hpp"
@@ -211,7 +212,7 @@ int run_train_command(int argc, char** argv) {
   if (config.contains("early_stopping") && !config["early_stopping"].is_null()) {
     const json& p = config["early_stopping"];
     if (!p.is_number() || p.get<double>() < 0 || p.get<double>() != std::floor(p.get<double>())) {
-      throw FileError(source, "early_stopping", "must be a number of epochs >= 0 (0: off), got " + p.dump());
+      throw FileError(source, "early_stopping", "must be a number of epochs >= 0 (0: off), got " + json_text(p));
     }
     patience = static_cast<int>(p.get<double>());
   }

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/errors.hpp"
+#include "core/json_input.hpp"
 
 namespace hpsearch::settings {
 
@@ -165,8 +166,9 @@ std::string Table::key_list() const {
 Reader::Reader(const json& object, const Table& table, std::string where, std::string prefix)
     : object_(object), table_(table), where_(std::move(where)), prefix_(std::move(prefix)) {
   if (!object_.is_object()) {
-    if (prefix_.empty()) throw ConfigError("the configuration must be an object, got " + object_.dump());
-    const std::string what = "must be an object" + (table_.example.empty() ? "" : " such as " + table_.example) + ", got " + object_.dump();
+    if (prefix_.empty()) throw ConfigError("the configuration must be an object, got " + json_text(object_));
+    const std::string what =
+        "must be an object" + (table_.example.empty() ? "" : " such as " + table_.example) + ", got " + json_text(object_);
     if (where_.empty()) throw ConfigError(prefix_ + ": " + what);
     throw FileError(where_, prefix_, what);
   }
@@ -176,7 +178,7 @@ Reader::Reader(const json& object, const Table& table, std::string where, std::s
     for (const auto& k : table_.also_allowed) allowed = allowed || k == it.key();
     if (allowed) continue;
     const std::string list = table_.settings.empty() ? "nothing else" : table_.key_list();
-    fail(it.key(), "unknown " + table_.noun + " of the " + table_.name + " (it takes " + list + ")");
+    fail(quoted_text(it.key(), 60), "unknown " + table_.noun + " of the " + table_.name + " (it takes " + list + ")");
   }
   for (const auto& s : table_.settings) {
     if (s.required && !given(s)) fail(s.key, "is required: " + s.doc);
@@ -213,7 +215,7 @@ void Reader::check_bounds(const Setting& s, const json& v, bool integral) const 
   fail_kind(s, v);
 }
 
-void Reader::fail_kind(const Setting& s, const json& v) const { fail(s.key, "must be " + expected_text(s) + ", got " + v.dump()); }
+void Reader::fail_kind(const Setting& s, const json& v) const { fail(s.key, "must be " + expected_text(s) + ", got " + json_text(v)); }
 
 namespace {
 
@@ -294,20 +296,20 @@ std::string Reader::string(const std::string& key) const {
   for (std::size_t i = 0; i < s.choices.size(); ++i) {
     choices += (i == 0 ? "" : i + 1 == s.choices.size() ? " or " : ", ") + json(s.choices[i]).dump();
   }
-  if (!v->is_string()) fail(key, "must be " + (choices.empty() ? std::string("a string") : choices) + ", got " + v->dump());
+  if (!v->is_string()) fail(key, "must be " + (choices.empty() ? std::string("a string") : choices) + ", got " + json_text(*v));
   const std::string text = v->get<std::string>();
   if (s.choices.empty()) return text;
   for (const auto& c : s.choices) {
     if (c == text) return text;
   }
-  fail(key, "must be " + choices + ", got " + v->dump());
+  fail(key, "must be " + choices + ", got " + json_text(*v));
 }
 
 bool Reader::boolean(const std::string& key) const {
   const Setting& s = declared(key);
   const json* v = given(s);
   if (!v) return s.fallback.is_boolean() && s.fallback.get<bool>();
-  if (!v->is_boolean()) fail(key, "must be true or false, got " + v->dump());
+  if (!v->is_boolean()) fail(key, "must be true or false, got " + json_text(*v));
   return v->get<bool>();
 }
 
@@ -321,7 +323,7 @@ json Reader::value(const std::string& key) const {
     case Kind::String: return string(key);
     case Kind::Boolean: return boolean(key);
     case Kind::Object:
-      if (!v->is_object()) fail(key, "must be an object, got " + v->dump());
+      if (!v->is_object()) fail(key, "must be an object, got " + json_text(*v));
       return *v;
     case Kind::Any: return *v;
   }

@@ -1,9 +1,11 @@
 #include "search/space.hpp"
 
 #include <cmath>
+#include <cstdint>
 #include <limits>
 
 #include "core/errors.hpp"
+#include "core/json_input.hpp"
 
 namespace hpsearch {
 
@@ -64,6 +66,11 @@ struct SearchSpace::Node {
 
 namespace {
 
+// 2^53: the largest integer below which every integer is a double.
+constexpr uint64_t kMaxExactInteger = uint64_t{1} << 53;
+// How many standard deviations of a normal draw must stay finite: draws beyond are rarer than 1e-23.
+constexpr double kSpreadSigmas = 10;
+
 struct Parser {
   const std::string& file;
   std::vector<Parameter>& parameters;
@@ -74,14 +81,63 @@ struct Parser {
 
   double number(const json& args, std::size_t i, const std::string& path, const char* key) const {
     if (!args[i].is_number())
-      fail(path, std::string(key) + " argument " + std::to_string(i + 1) + " must be a number, got " + args[i].dump());
+      fail(path, std::string(key) + " argument " + std::to_string(i + 1) + " must be a number, got " + json_text(args[i]));
     const double v = args[i].get<double>();
     if (!std::isfinite(v)) fail(path, std::string(key) + " arguments must be finite");
     return v;
   }
 
-  SearchSpace::Node parse(const json& value, const std::string& path, int parent, int parent_option) {
+  // An integer bound: doubles hold every integer up to 2^53 exactly, and no further, so a bound
+  // beyond it would be sampled as some other integer (or overflow int64 once resolved).
+  double exact_integer(const json& args, std::size_t i, const std::string& path, const char* key) const {
+    const json& v = args[i];
+    const bool exact = v.is_number_unsigned() ? v.get<uint64_t>() <= kMaxExactInteger
+                                              : v.get<int64_t>() <= static_cast<int64_t>(kMaxExactInteger) &&
+                                                    v.get<int64_t>() >= -static_cast<int64_t>(kMaxExactInteger);
+    if (!exact) {
+      fail(path,
+           std::string(key) + " bounds must be integers within +-2^53 (9007199254740992), where doubles are exact; got " + json_text(v));
+    }
+    return v.get<double>();
+  }
+
+  // Bounds the sampler can draw from: the width of the range (and, for the normal family, the
+  // spread of the draws) must be a finite double, a grid must hold no more points than doubles
+  // count exactly, integer grids must stay within 2^53 (see exact_integer).
+  void check_range(const Parameter& p, bool integer, const json& args, const std::string& path, const std::string& key) const {
+    const double big = static_cast<double>(kMaxExactInteger);
+    switch (p.kind) {
+      case DistributionKind::Uniform:
+      case DistributionKind::QUniform:
+      case DistributionKind::QLogUniform:
+      case DistributionKind::RandInt:
+        if (!std::isfinite(p.high - p.low)) fail(path, key + " range is too wide: high - low overflows a double, got " + json_text(args));
+        if (p.is_discrete() && !((p.high - p.low) / p.step <= big))
+          fail(path, key + " has more than 2^53 grid points ((high - low) / q), which doubles cannot count; got " + json_text(args));
+        if (integer && !(std::fabs(p.low) <= big && std::fabs(p.high) <= big))
+          fail(path, key + " integer bounds must be within +-2^53 (9007199254740992), where doubles are exact; got " + json_text(args));
+        break;
+      case DistributionKind::LogUniform: break;  // sampled in log space: any positive finite bounds
+      case DistributionKind::Normal:
+        if (!std::isfinite(std::fabs(p.mu) + kSpreadSigmas * p.sigma))
+          fail(path, key + " draws would overflow a double (|mu| + " + std::to_string(static_cast<int>(kSpreadSigmas)) +
+                         " sigma is infinite), got " + json_text(args));
+        break;
+      case DistributionKind::LogNormal:
+        // exp(mu + sigma * N(0, 1)) is infinite beyond log(DBL_MAX) ~ 709.78 and 0 below about -745.
+        if (!(std::fabs(p.mu) + kSpreadSigmas * p.sigma <= std::log(std::numeric_limits<double>::max())))
+          fail(path, key + " draws would overflow or underflow a double: |mu| + " + std::to_string(static_cast<int>(kSpreadSigmas)) +
+                         " sigma must be <= 709 (mu and sigma are in log space), got " + json_text(args));
+        break;
+      case DistributionKind::Choice: break;
+    }
+  }
+
+  SearchSpace::Node parse(const json& value, const std::string& path, int parent, int parent_option, int depth) {
     using Node = SearchSpace::Node;
+    // The parser, resolution and the tree's destructor recurse once per level: bound it here too,
+    // for callers that did not read the document through parse_user_json.
+    if (depth > kMaxJsonDepth) fail(path, "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels of arrays and objects");
     Node node;
     if (value.is_object()) {
       bool has_dollar = false;
@@ -89,14 +145,14 @@ struct Parser {
         if (!it.key().empty() && it.key()[0] == '$') has_dollar = true;
       }
       if (has_dollar) {
-        if (value.size() != 1) fail(path, "a distribution is an object with exactly one '$' key, got " + value.dump());
-        return parse_distribution(value.begin().key(), value.begin().value(), path, parent, parent_option);
+        if (value.size() != 1) fail(path, "a distribution is an object with exactly one '$' key, got " + json_text(value));
+        return parse_distribution(value.begin().key(), value.begin().value(), path, parent, parent_option, depth);
       }
       node.type = Node::Type::Object;
       bool all_constant = true;
       for (auto it = value.begin(); it != value.end(); ++it) {
         const std::string child = path.empty() ? it.key() : path + "." + it.key();
-        node.members.emplace_back(it.key(), parse(it.value(), child, parent, parent_option));
+        node.members.emplace_back(it.key(), parse(it.value(), child, parent, parent_option, depth + 1));
         all_constant = all_constant && node.members.back().second.is_constant();
       }
       if (all_constant) return constant(value);
@@ -106,7 +162,7 @@ struct Parser {
       node.type = Node::Type::Array;
       bool all_constant = true;
       for (std::size_t i = 0; i < value.size(); ++i) {
-        node.items.push_back(parse(value[i], path + "[" + std::to_string(i) + "]", parent, parent_option));
+        node.items.push_back(parse(value[i], path + "[" + std::to_string(i) + "]", parent, parent_option, depth + 1));
         all_constant = all_constant && node.items.back().is_constant();
       }
       if (all_constant) return constant(value);
@@ -121,7 +177,8 @@ struct Parser {
     return node;
   }
 
-  SearchSpace::Node parse_distribution(const std::string& key, const json& args, const std::string& path, int parent, int parent_option) {
+  SearchSpace::Node parse_distribution(const std::string& key, const json& args, const std::string& path, int parent, int parent_option,
+                                       int depth) {
     static const std::pair<const char*, DistributionKind> kinds[] = {
         {"$uniform", DistributionKind::Uniform},     {"$loguniform", DistributionKind::LogUniform},
         {"$quniform", DistributionKind::QUniform},   {"$qloguniform", DistributionKind::QLogUniform},
@@ -137,10 +194,10 @@ struct Parser {
       }
     }
     if (!known) {
-      fail(path, "unknown distribution '" + key +
+      fail(path, "unknown distribution '" + quoted_text(key, 60) +
                      "'; use one of $uniform, $loguniform, $quniform, $qloguniform, $randint, $normal, $lognormal, $choice");
     }
-    if (!args.is_array()) fail(path, key + " takes an array of arguments, got " + args.dump());
+    if (!args.is_array()) fail(path, key + " takes an array of arguments, got " + json_text(args));
     p.name = path;
     p.parent = parent;
     p.parent_option = parent_option;
@@ -162,25 +219,25 @@ struct Parser {
         p.low = number(args, 0, path, key.c_str());
         p.high = number(args, 1, path, key.c_str());
         p.step = number(args, 2, path, key.c_str());
-        if (p.step <= 0) fail(path, key + " needs q > 0, got " + args[2].dump());
+        if (p.step <= 0) fail(path, key + " needs q > 0, got " + json_text(args[2]));
         integer = args[0].is_number_integer() && args[2].is_number_integer();
         break;
       case DistributionKind::RandInt:
         arity(2, "[low, high) (high excluded)");
         if (!args[0].is_number_integer() || !args[1].is_number_integer())
-          fail(path, "$randint bounds must be integers, got " + args.dump());
-        p.low = args[0].get<double>();
-        p.high = args[1].get<double>() - 1;  // stored inclusive, as a grid of step 1
+          fail(path, "$randint bounds must be integers, got " + json_text(args));
+        p.low = exact_integer(args, 0, path, key.c_str());
+        p.high = exact_integer(args, 1, path, key.c_str()) - 1;  // stored inclusive, as a grid of step 1
         p.step = 1;
         integer = true;
-        if (p.high < p.low) fail(path, "$randint needs low < high, got " + args.dump());
+        if (p.high < p.low) fail(path, "$randint needs low < high, got " + json_text(args));
         break;
       case DistributionKind::Normal:
       case DistributionKind::LogNormal:
         arity(2, "[mu, sigma]");
         p.mu = number(args, 0, path, key.c_str());
         p.sigma = number(args, 1, path, key.c_str());
-        if (p.sigma <= 0) fail(path, key + " needs sigma > 0, got " + args[1].dump());
+        if (p.sigma <= 0) fail(path, key + " needs sigma > 0, got " + json_text(args[1]));
         break;
       case DistributionKind::Choice:
         if (args.empty()) fail(path, "$choice needs at least one option");
@@ -188,11 +245,12 @@ struct Parser {
         break;
     }
     if (p.kind != DistributionKind::RandInt && p.kind != DistributionKind::Choice && p.is_bounded() && p.low >= p.high) {
-      fail(path, key + " needs low < high, got " + args.dump());
+      fail(path, key + " needs low < high, got " + json_text(args));
     }
     if ((p.kind == DistributionKind::LogUniform || p.kind == DistributionKind::QLogUniform) && p.low <= 0) {
-      fail(path, key + " bounds are in real space and must be > 0, got low = " + args[0].dump());
+      fail(path, key + " bounds are in real space and must be > 0, got low = " + json_text(args[0]));
     }
+    check_range(p, integer, args, path, key);
 
     SearchSpace::Node node;
     node.type = SearchSpace::Node::Type::Param;
@@ -201,7 +259,7 @@ struct Parser {
     parameters.push_back(p);
     if (p.kind == DistributionKind::Choice) {
       for (std::size_t i = 0; i < args.size(); ++i) {
-        node.options.push_back(parse(args[i], path + "[" + std::to_string(i) + "]", node.param, static_cast<int>(i)));
+        node.options.push_back(parse(args[i], path + "[" + std::to_string(i) + "]", node.param, static_cast<int>(i), depth + 2));
       }
     }
     return node;
@@ -310,7 +368,7 @@ SearchSpace SearchSpace::parse(const json& params, const std::string& file) {
   if (!params.is_object()) throw FileError(file, "params", "must be an object mapping names to values or distributions");
   SearchSpace space;
   Parser parser{file, space.parameters_};
-  *space.root_ = parser.parse(params, "", -1, -1);
+  *space.root_ = parser.parse(params, "", -1, -1, 1);
   return space;
 }
 

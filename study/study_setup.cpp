@@ -92,7 +92,7 @@ PreparedStudy prepare_study_unguarded(const StudyRequest& request, const Trainer
     source = request.db + " (study '" + name + "')";
     space_file = existing->space_file;
     space_text = existing->space_text;
-    for (const auto& [key, value] : request.overrides) set_by_path(document, key, parse_override_value(value), "--set " + key);
+    for (const auto& [key, value] : request.overrides) apply_override(document, key, value);
   } else {
     const StudySpec loaded = StudySpec::load(request.space_file, request.overrides);
     document = loaded.document;

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "core/errors.hpp"
+#include "core/json_input.hpp"
 #include "core/settings.hpp"
 #include "search/pruners/pruner.hpp"
 
@@ -86,14 +87,24 @@ std::string read_file(const std::string& path) {
 
 std::pair<std::string, std::string> split_assignment(const std::string& text) {
   const auto eq = text.find('=');
-  if (eq == std::string::npos || eq == 0) throw UserError("--set " + text + ": expected KEY=VALUE, e.g. --set trials=10");
+  if (eq == std::string::npos || eq == 0) throw UserError("--set " + quoted_text(text) + ": expected KEY=VALUE, e.g. --set trials=10");
   return {text.substr(0, eq), text.substr(eq + 1)};
 }
 
-json parse_override_value(const std::string& text) {
-  json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (value.is_discarded()) return json(text);
-  return value;
+json parse_override_value(const std::string& text, const std::string& where) {
+  // A string value is stored in the study's document: JSON strings are UTF-8, and dump() of one
+  // that is not throws (after the database was created), so invalid bytes are refused here.
+  if (!is_valid_utf8(text)) throw UserError(where + ": the value is not valid UTF-8 text");
+  std::optional<json> value = try_parse_user_json(text, where);
+  if (!value) return json(text);
+  return std::move(*value);
+}
+
+void apply_override(json& document, const std::string& key, const std::string& value) {
+  if (!is_valid_utf8(key)) throw UserError("--set " + quoted_text(key) + ": the key is not valid UTF-8 text");
+  const std::string where = "--set " + quoted_text(key);
+  set_by_path(document, key, parse_override_value(value, where), where);
+  check_json_depth(document, where);  // a deep path makes a deep document as surely as a deep value
 }
 
 void set_by_path(json& document, const std::string& path, json value, const std::string& where) {
@@ -103,10 +114,14 @@ void set_by_path(json& document, const std::string& path, json value, const std:
   while (pos < path.size()) {
     if (path[pos] == '[') {
       const auto close = path.find(']', pos);
-      if (close == std::string::npos) throw UserError(where + ": '" + path + "': unclosed '['");
-      const std::size_t index = std::stoul(path.substr(pos + 1, close - pos - 1));
+      if (close == std::string::npos) throw UserError(where + ": '" + quoted_text(path) + "': unclosed '['");
+      const std::string digits = path.substr(pos + 1, close - pos - 1);
+      // At most 9 digits: any index an array of a space file can have, and no overflow.
+      if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos)
+        throw UserError(where + ": '" + quoted_text(path) + "': [" + quoted_text(digits, 40) + "] is not an array index (0, 1, ...)");
+      const std::size_t index = std::stoul(digits);
       if (!node->is_array() || index >= node->size())
-        throw UserError(where + ": '" + path + "': " + walked + " has no element " + std::to_string(index));
+        throw UserError(where + ": '" + quoted_text(path) + "': " + quoted_text(walked) + " has no element " + std::to_string(index));
       node = &(*node)[index];
       walked = path.substr(0, close + 1);
       pos = close + 1;
@@ -115,10 +130,11 @@ void set_by_path(json& document, const std::string& path, json value, const std:
     }
     const auto end = path.find_first_of(".[", pos);
     const std::string key = path.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
-    if (key.empty()) throw UserError(where + ": '" + path + "': empty key");
+    if (key.empty()) throw UserError(where + ": '" + quoted_text(path) + "': empty key");
     if (node->is_null()) *node = json::object();
     if (!node->is_object())
-      throw UserError(where + ": '" + path + "': " + (walked.empty() ? "the document" : walked) + " is not an object");
+      throw UserError(where + ": '" + quoted_text(path) + "': " + (walked.empty() ? "the document" : quoted_text(walked)) +
+                      " is not an object");
     node = &(*node)[key];
     walked = path.substr(0, end == std::string::npos ? path.size() : end);
     pos = end == std::string::npos ? path.size() : (path[end] == '.' ? end + 1 : end);
@@ -128,19 +144,15 @@ void set_by_path(json& document, const std::string& path, json value, const std:
 
 StudySpec StudySpec::load(const std::string& path, const std::vector<std::pair<std::string, std::string>>& overrides) {
   std::string text = read_file(path);
-  json document;
-  try {
-    document = json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw UserError(path + ": not valid JSON: " + e.what());
-  }
+  json document = parse_user_json(text, path);
   if (!document.is_object()) throw UserError(path + ": a space file is a JSON object with trainer, params, objective, trials and sampler");
-  for (const auto& [key, value] : overrides) set_by_path(document, key, parse_override_value(value), "--set " + key);
+  for (const auto& [key, value] : overrides) apply_override(document, key, value);
   StudySpec spec = from_document(document, path, std::move(text));
   return spec;
 }
 
 StudySpec StudySpec::from_document(const json& document, const std::string& where, std::string file_text) {
+  check_json_depth(document, where);  // before anything below copies or walks it recursively
   StudySpec spec;
   spec.source = where;
   spec.file_text = std::move(file_text);

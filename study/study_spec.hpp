@@ -44,7 +44,12 @@ void set_by_path(nlohmann::json& document, const std::string& path, nlohmann::js
 std::pair<std::string, std::string> split_assignment(const std::string& text);
 
 // Reads VALUE as JSON when it parses ("10", "true", "[1,2]", "\"x\""), else as a plain string.
-nlohmann::json parse_override_value(const std::string& text);
+// Throws UserError naming `where` when VALUE is not UTF-8 or nests deeper than kMaxJsonDepth.
+nlohmann::json parse_override_value(const std::string& text, const std::string& where = "--set");
+
+// One --set KEY=VALUE applied to a document: the key and value checked as user text (UTF-8, the
+// depth limit, array indexes), errors naming "--set KEY". What both a search and a resume apply.
+void apply_override(nlohmann::json& document, const std::string& key, const std::string& value);
 
 // The top-level keys of a space file, with objective, retries and resources as nested tables:
 // what StudySpec reads and README.md's table "space file" documents.

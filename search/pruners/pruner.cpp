@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/errors.hpp"
+#include "core/json_input.hpp"
 #include "core/settings.hpp"
 #include "search/pruners/percentile_pruner.hpp"
 #include "search/pruners/successive_halving.hpp"
@@ -130,7 +131,7 @@ std::unique_ptr<Pruner> make_pruner(const json& settings, const std::string& fil
   const std::string type = settings.value("type", "none");
   if (type != "none" && type != "median" && type != "percentile" && type != "asha" && type != "hyperband") {
     throw FileError(file, "pruner.type",
-                    "unknown pruner '" + type + "'; use \"none\", \"median\", \"percentile\", \"asha\" or \"hyperband\"");
+                    "unknown pruner '" + quoted_text(type, 60) + "'; use \"none\", \"median\", \"percentile\", \"asha\" or \"hyperband\"");
   }
   const settings::Reader r(settings, pruner_settings(type), file, "pruner");  // refuses keys the type does not take
   if (type == "none") return std::make_unique<NoPruner>();

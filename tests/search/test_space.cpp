@@ -165,3 +165,49 @@ TEST(SpaceErrors, NameTheFileAndTheJsonPath) {
   EXPECT_EQ(error_of(R"({"layers": [{"out": 4}, {"out": {"$randint": [4]}}]})"),
             "space.json: params.layers[1].out: $randint takes 2 arguments [low, high) (high excluded), got 1");
 }
+
+// Bounds the sampler cannot represent or sample are refused with the reason, not sampled wrongly
+// ($randint over [0, 2^64-1] gave 0, $uniform over [-DBL_MAX, DBL_MAX] gave null).
+TEST(Space, RefusesBoundsTheSamplerCannotRepresent) {
+  const auto refused = [](const char* text, const char* reason) {
+    const std::string message = error_of(text);
+    EXPECT_NE(message.find(reason), std::string::npos) << text << " -> " << message;
+    EXPECT_NE(message.find("space.json: params.x: "), std::string::npos) << message;
+  };
+  refused(R"({"x": {"$randint": [0, 18446744073709551615]}})", "within +-2^53");
+  refused(R"({"x": {"$randint": [9223372036854775808, 18446744073709551615]}})", "within +-2^53");
+  refused(R"({"x": {"$randint": [-9223372036854775808, 0]}})", "within +-2^53");
+  refused(R"({"x": {"$randint": [-9007199254740992, 9007199254740992]}})", "2^53 grid points");
+  refused(R"({"x": {"$uniform": [-1.7976931348623157e308, 1.7976931348623157e308]}})", "overflows a double");
+  refused(R"({"x": {"$quniform": [0, 1e300, 1]}})", "2^53 grid points");
+  refused(R"({"x": {"$quniform": [0, 100000000000000000, 10000000000]}})", "integer bounds must be within");
+  refused(R"({"x": {"$normal": [0, 1e308]}})", "overflow a double");
+  refused(R"({"x": {"$normal": [1.7e308, 1e307]}})", "overflow a double");
+  refused(R"({"x": {"$lognormal": [0, 100]}})", "must be <= 709");
+  refused(R"({"x": {"$lognormal": [-800, 1]}})", "must be <= 709");
+  // Right at the limits the space is accepted and samples what it says.
+  const auto space = parse(R"({"x": {"$randint": [9007199254740000, 9007199254740992]}, "y": {"$uniform": [-1e307, 1e307]},
+                               "z": {"$lognormal": [0, 70]}})");
+  hpsearch::RandomSampler sampler(space, 3);
+  for (int i = 0; i < 200; ++i) {
+    const json config = space.resolve(sampler.suggest(hpsearch::StudyHistory{}, i));
+    const auto x = config["x"].get<int64_t>();
+    EXPECT_GE(x, 9007199254740000);
+    EXPECT_LT(x, 9007199254740992);
+    EXPECT_TRUE(config["y"].is_number_float());
+    EXPECT_TRUE(std::isfinite(config["y"].get<double>()));
+  }
+}
+
+// JSON nested deeper than the one limit is refused by the space parser itself, which recurses.
+TEST(Space, RefusesNestingDeeperThanTheLimit) {
+  json deep = 1;
+  for (int i = 0; i < 30000; ++i) deep = json::array({std::move(deep)});
+  const json params = {{"x", std::move(deep)}};
+  try {
+    SearchSpace::parse(params, "space.json");
+    FAIL() << "no error";
+  } catch (const FileError& e) {
+    EXPECT_NE(std::string(e.what()).find("nested deeper than 64 levels"), std::string::npos) << e.what();
+  }
+}

@@ -1,6 +1,7 @@
 #include "trainers/torch/registry.hpp"
 
 #include "core/errors.hpp"
+#include "core/json_input.hpp"
 #include "trainers/core/command_trainer.hpp"
 #include "trainers/core/synthetic_trainer.hpp"
 #include "trainers/torch/balls/detect_trainer.hpp"
@@ -19,7 +20,8 @@ std::unique_ptr<Trainer> make_trainer(const nlohmann::json& settings, const std:
   if (type == "classify") return std::make_unique<ClassifyTrainer>(settings, file);
   if (type == "detect") return std::make_unique<DetectTrainer>(settings, file);
   if (type == "forecast") return std::make_unique<ForecastTrainer>(settings, file);
-  throw FileError(file, "trainer.type", "unknown trainer '" + type + "'; use synthetic, command, classify, detect or forecast");
+  throw FileError(file, "trainer.type",
+                  "unknown trainer '" + quoted_text(type, 60) + "'; use synthetic, command, classify, detect or forecast");
 }
 
 }  // namespace hpsearch

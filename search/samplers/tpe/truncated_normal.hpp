@@ -60,7 +60,8 @@ inline double exp_nonpositive(double x) {
   // 2^n from the low bits of `shifted`, placed in the exponent field.
   std::int64_t bits;
   std::memcpy(&bits, &shifted, sizeof bits);
-  std::int64_t scale_bits = (bits + 1023) << 52;
+  // Shifted unsigned: the high bits fall off as intended, without signed overflow (UB).
+  const std::uint64_t scale_bits = (static_cast<std::uint64_t>(bits) + 1023) << 52;
   double scale;
   std::memcpy(&scale, &scale_bits, sizeof scale);
   return p * scale;
