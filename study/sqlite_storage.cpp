@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "core/errors.hpp"
+#include "core/json_input.hpp"
 
 namespace hpsearch {
 
@@ -571,7 +572,8 @@ std::vector<StoredStudy> SqliteStorage::studies() const {
   Statement q(*this, "SELECT id, name, space_file, space_text, document, created_at FROM studies ORDER BY id");
   std::vector<StoredStudy> out;
   while (q.step()) {
-    out.push_back({q.integer(0), q.text(1), q.text(2), q.text(3), json::parse(q.text(4)), q.real(5)});
+    out.push_back({q.integer(0), q.text(1), q.text(2), q.text(3),
+                   parse_user_json(q.text(4), path_ + ": the document of study '" + q.text(1) + "'"), q.real(5)});
   }
   return out;
 }

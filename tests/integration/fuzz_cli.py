@@ -259,8 +259,8 @@ def main():
     parser.add_argument("hpsearch")
     parser.add_argument("source_dir")
     parser.add_argument("--seed", type=int, default=int(os.environ.get("HPSEARCH_FUZZ_SEED", "15")))
-    parser.add_argument("--cases", type=int, default=240)
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--cases", type=int, default=200)
+    parser.add_argument("--jobs", type=int, default=3)
     args = parser.parse_args()
     hpsearch = os.path.abspath(args.hpsearch)
     with open(os.path.join(args.source_dir, "spaces", "branin.json")) as f:

@@ -17,6 +17,7 @@
 #include <optional>
 
 #include "core/errors.hpp"
+#include "core/json_input.hpp"
 
 extern char** environ;
 
@@ -40,6 +41,9 @@ std::string substitute(std::string text, const std::string& key, const std::stri
 // those, and they must reach the worker as non-finite values (a FAIL), not vanish into the log.
 nlohmann::json parse_report(const std::string& line) {
   nlohmann::json report = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  // A line nested deeper than any report would be stored and printed by recursive code: it is
+  // output for the log, not a report (core/json_input.hpp).
+  if (!report.is_discarded() && json_depth(report) > kMaxJsonDepth) return nlohmann::json(nlohmann::json::value_t::discarded);
   if (report.is_object() || line.find_first_of("NI") == std::string::npos) return report;
   std::string quoted;  // the bare tokens turned into marker strings, outside JSON strings only
   bool in_string = false;
