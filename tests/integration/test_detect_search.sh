@@ -51,7 +51,7 @@ echo '{"batch_size": 16,' > "$WORK/broken.json"
 set +e
 "$HPSEARCH" train spaces/detect.json --params "$WORK/broken.json" --set trainer.data="$WORK/balls" 2> "$WORK/err.log"; code=$?
 set -e
-[ $code -eq 2 ] && grep -q "broken.json: not JSON" "$WORK/err.log" || fail "bad params file: exit $code, $(cat "$WORK/err.log")"
+[ $code -eq 2 ] && grep -q "broken.json: not valid JSON" "$WORK/err.log" || fail "bad params file: exit $code, $(cat "$WORK/err.log")"
 set +e
 "$HPSEARCH" train spaces/detect.json --from "$WORK/none.db" --set trainer.data="$WORK/balls" 2> "$WORK/err.log"; code=$?
 set -e
