@@ -49,37 +49,11 @@ class DetectTask : public nn::ModelTask {
         bce_loss_scale_(bce_loss_scale) {}
 
   json train_epoch(int) override {
-    const torch::Device device = data_.train_images.device();
-    const int64_t n = data_.train_images.size(0);
-    // Drawn on the device from Torch's generator, which the epoch loop reseeds per epoch: an
-    // epoch of a resumed trial sees the batches the uninterrupted one saw.
-    const torch::Tensor order = torch::randperm(n, torch::TensorOptions().dtype(torch::kInt64).device(device));
-    torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat32).device(device));
-    int64_t seen = 0;
-    for (int64_t start = 0; start < n; start += batch_size_) {
-      const int64_t size = std::min(batch_size_, n - start);
-      // A last batch of one sample has no batch statistics for batch norm; it is left out.
-      if (size < 2 * parallel_.size() && start > 0) break;
-      // This rank's rows of the global batch (all of it when the trial has one rank).
-      const torch::Tensor index = parallel_.shard(order.narrow(0, start, size));
+    return train_shuffled_epoch(data_.train_images.size(0), data_.train_images.device(), [this](const torch::Tensor& index) {
       const torch::Tensor x = detect::network_input(data_.train_images.index_select(0, index));
-      optimizer_->zero_grad();
-      const torch::Tensor loss = detect::detect_loss(model_->forward(x), data_.train_presence.index_select(0, index),
-                                                     data_.train_boxes.index_select(0, index), bce_loss_scale_);
-      parallel_.weighted_loss(loss, index.size(0), size).backward();
-      parallel_.average_gradients();
-      optimizer_->step();
-      // Kept on the device: reading the value per batch would wait for the GPU at every step.
-      loss_sum += loss.detach() * static_cast<double>(index.size(0));
-      seen += index.size(0);
-    }
-    // Summed over the group: every rank reports the loss of the whole epoch.
-    const torch::Tensor totals =
-        parallel_
-            .sum(torch::stack(
-                {loss_sum.to(torch::kFloat64), torch::full({}, static_cast<double>(seen), loss_sum.options().dtype(torch::kFloat64))}))
-            .cpu();
-    return {{"train_loss", totals[0].item<double>() / totals[1].item<double>()}};
+      return detect::detect_loss(model_->forward(x), data_.train_presence.index_select(0, index), data_.train_boxes.index_select(0, index),
+                                 bce_loss_scale_);
+    });
   }
 
   json evaluate() override {

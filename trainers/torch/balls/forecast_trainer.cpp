@@ -45,32 +45,9 @@ class ForecastTask : public nn::ModelTask {
         data_(data) {}
 
   json train_epoch(int) override {
-    const torch::Device device = data_.train_inputs.device();
-    const int64_t n = data_.train_inputs.size(0);
-    const torch::Tensor order = torch::randperm(n, torch::TensorOptions().dtype(torch::kInt64).device(device));
-    torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat32).device(device));
-    int64_t seen = 0;
-    for (int64_t start = 0; start < n; start += batch_size_) {
-      const int64_t size = std::min(batch_size_, n - start);
-      if (size < 2 * parallel_.size() && start > 0) break;  // batch norm needs two samples per rank
-      // This rank's rows of the global batch (all of it when the trial has one rank).
-      const torch::Tensor index = parallel_.shard(order.narrow(0, start, size));
-      optimizer_->zero_grad();
-      const torch::Tensor loss =
-          F::mse_loss(model_->forward(data_.train_inputs.index_select(0, index)), data_.train_targets.index_select(0, index));
-      parallel_.weighted_loss(loss, index.size(0), size).backward();
-      parallel_.average_gradients();
-      optimizer_->step();
-      loss_sum += loss.detach() * static_cast<double>(index.size(0));  // on the device: no wait per batch
-      seen += index.size(0);
-    }
-    // Summed over the group: every rank reports the loss of the whole epoch.
-    const torch::Tensor totals =
-        parallel_
-            .sum(torch::stack(
-                {loss_sum.to(torch::kFloat64), torch::full({}, static_cast<double>(seen), loss_sum.options().dtype(torch::kFloat64))}))
-            .cpu();
-    return {{"train_loss", totals[0].item<double>() / totals[1].item<double>()}};
+    return train_shuffled_epoch(data_.train_inputs.size(0), data_.train_inputs.device(), [this](const torch::Tensor& index) {
+      return F::mse_loss(model_->forward(data_.train_inputs.index_select(0, index)), data_.train_targets.index_select(0, index));
+    });
   }
 
   json evaluate() override {

@@ -56,6 +56,40 @@ class ModelTask : public EpochTask {
     parallel_.attach(*model_);  // gradients averaged over the group from the first backward()
   }
 
+  // One epoch of mini-batch training over `n` samples in an order drawn on `device` from Torch's
+  // generator (which the epoch loop reseeds per epoch: an epoch of a resumed trial sees the
+  // batches the uninterrupted one saw). `batch_loss(index)` returns the loss of this rank's rows
+  // `index` of the global batch. Returns {"train_loss": the epoch's mean over the group}. The loss
+  // is summed on the device: reading it per batch would wait for the GPU at every step. A
+  // template, so that the call per batch is inlined (the detect and forecast training steps).
+  template <typename BatchLoss>
+  nlohmann::json train_shuffled_epoch(int64_t n, torch::Device device, BatchLoss&& batch_loss) {
+    const torch::Tensor order = torch::randperm(n, torch::TensorOptions().dtype(torch::kInt64).device(device));
+    torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat32).device(device));
+    int64_t seen = 0;
+    for (int64_t start = 0; start < n; start += batch_size_) {
+      const int64_t size = std::min(batch_size_, n - start);
+      // A last batch of one sample has no batch statistics for batch norm; it is left out.
+      if (size < 2 * parallel_.size() && start > 0) break;
+      // This rank's rows of the global batch (all of it when the trial has one rank).
+      const torch::Tensor index = parallel_.shard(order.narrow(0, start, size));
+      optimizer_->zero_grad();
+      const torch::Tensor loss = batch_loss(index);
+      parallel_.weighted_loss(loss, index.size(0), size).backward();
+      parallel_.average_gradients();
+      optimizer_->step();
+      loss_sum += loss.detach() * static_cast<double>(index.size(0));
+      seen += index.size(0);
+    }
+    // Summed over the group: every rank reports the loss of the whole epoch.
+    const torch::Tensor totals =
+        parallel_
+            .sum(torch::stack(
+                {loss_sum.to(torch::kFloat64), torch::full({}, static_cast<double>(seen), loss_sum.options().dtype(torch::kFloat64))}))
+            .cpu();
+    return {{"train_loss", totals[0].item<double>() / totals[1].item<double>()}};
+  }
+
   DataParallel parallel_;  // the trial's group (--gpus-per-trial); alone: every call a no-op
   torch::nn::Sequential model_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
