@@ -88,35 +88,37 @@ std::string default_text(const Setting& s) {
 
 }  // namespace
 
-Setting integer(std::string key, json fallback, std::string doc, double min, double max) {
+namespace {
+
+Setting declare(std::string key, Kind kind, json fallback, std::string doc) {
   Setting s;
-  s.key = std::move(key), s.kind = Kind::Integer, s.fallback = std::move(fallback), s.doc = std::move(doc), s.min = min, s.max = max;
+  s.key = std::move(key), s.kind = kind, s.fallback = std::move(fallback), s.doc = std::move(doc);
+  return s;
+}
+
+}  // namespace
+
+Setting integer(std::string key, json fallback, std::string doc, double min, double max) {
+  Setting s = declare(std::move(key), Kind::Integer, std::move(fallback), std::move(doc));
+  s.min = min, s.max = max;
   return s;
 }
 Setting number(std::string key, json fallback, std::string doc, double min, double max) {
-  Setting s = integer(std::move(key), std::move(fallback), std::move(doc), min, max);
-  s.kind = Kind::Number;
+  Setting s = declare(std::move(key), Kind::Number, std::move(fallback), std::move(doc));
+  s.min = min, s.max = max;
   return s;
 }
 Setting string(std::string key, json fallback, std::string doc, std::vector<std::string> choices) {
-  Setting s;
-  s.key = std::move(key), s.kind = Kind::String, s.fallback = std::move(fallback), s.doc = std::move(doc), s.choices = std::move(choices);
+  Setting s = declare(std::move(key), Kind::String, std::move(fallback), std::move(doc));
+  s.choices = std::move(choices);
   return s;
 }
 Setting boolean(std::string key, bool fallback, std::string doc) {
-  Setting s;
-  s.key = std::move(key), s.kind = Kind::Boolean, s.fallback = fallback, s.doc = std::move(doc);
-  return s;
+  return declare(std::move(key), Kind::Boolean, fallback, std::move(doc));
 }
-Setting object(std::string key, std::string doc) {
-  Setting s;
-  s.key = std::move(key), s.kind = Kind::Object, s.doc = std::move(doc);
-  return s;
-}
+Setting object(std::string key, std::string doc) { return declare(std::move(key), Kind::Object, nullptr, std::move(doc)); }
 Setting any(std::string key, json fallback, std::string doc) {
-  Setting s;
-  s.key = std::move(key), s.kind = Kind::Any, s.fallback = std::move(fallback), s.doc = std::move(doc);
-  return s;
+  return declare(std::move(key), Kind::Any, std::move(fallback), std::move(doc));
 }
 Setting required(Setting s) {
   s.required = true;
@@ -229,22 +231,27 @@ void check_not_word(const Setting& s, const json& v, const std::string& path) {
 
 }  // namespace
 
-int64_t Reader::integer(const std::string& key) const {
+const json& Reader::checked_number(const std::string& key, bool integral) const {
   const Setting& s = declared(key);
   const json* v = given(s);
   if (!v) {
     if (s.fallback.is_null()) throw Error("settings: " + path(key) + " has no default; check has() first");
-    return s.fallback.get<int64_t>();
+    return s.fallback;
   }
   check_not_word(s, *v, path(key));
   if (!v->is_number()) fail_kind(s, *v);
-  check_bounds(s, *v, /*integral=*/true);
+  check_bounds(s, *v, integral);
+  return *v;
+}
+
+int64_t Reader::integer(const std::string& key) const {
+  const json& v = checked_number(key, /*integral=*/true);
   // Exact for JSON integers; a whole double beyond int64's range (1e300 where no max is
   // declared) saturates instead of overflowing.
   constexpr int64_t kMax = std::numeric_limits<int64_t>::max(), kMin = std::numeric_limits<int64_t>::min();
-  if (v->is_number_unsigned()) return v->get<uint64_t>() > static_cast<uint64_t>(kMax) ? kMax : static_cast<int64_t>(v->get<uint64_t>());
-  if (v->is_number_integer()) return v->get<int64_t>();
-  const double x = v->get<double>();
+  if (v.is_number_unsigned()) return v.get<uint64_t>() > static_cast<uint64_t>(kMax) ? kMax : static_cast<int64_t>(v.get<uint64_t>());
+  if (v.is_number_integer()) return v.get<int64_t>();
+  const double x = v.get<double>();
   if (x >= 9.2e18) return kMax;
   if (x <= -9.2e18) return kMin;
   return static_cast<int64_t>(x);
@@ -273,16 +280,7 @@ Reader Reader::table(const std::string& key) const {
 }
 
 double Reader::number(const std::string& key) const {
-  const Setting& s = declared(key);
-  const json* v = given(s);
-  if (!v) {
-    if (s.fallback.is_null()) throw Error("settings: " + path(key) + " has no default; check has() first");
-    return s.fallback.get<double>();
-  }
-  check_not_word(s, *v, path(key));
-  if (!v->is_number()) fail_kind(s, *v);
-  check_bounds(s, *v, /*integral=*/s.kind == Kind::Integer);
-  return v->get<double>();
+  return checked_number(key, /*integral=*/declared(key).kind == Kind::Integer).get<double>();
 }
 
 std::string Reader::string(const std::string& key) const {

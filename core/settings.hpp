@@ -105,6 +105,8 @@ class Reader {
   const Setting& declared(const std::string& key) const;
   const nlohmann::json* given(const Setting& s) const;  // null when absent (or null read as absent)
   void check_bounds(const Setting& s, const nlohmann::json& v, bool integral) const;
+  // The number given for `key`, checked against its declaration, or its declared default.
+  const nlohmann::json& checked_number(const std::string& key, bool integral) const;
   [[noreturn]] void fail_kind(const Setting& s, const nlohmann::json& v) const;
 
   nlohmann::json object_;  // a copy: settings objects are small, and a reader may outlive a temporary

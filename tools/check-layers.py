@@ -67,13 +67,13 @@ def read_layers(build_dir):
 
 
 def closure(layers, folder):
-    seen, todo = set(), [folder]
-    while todo:
-        f = todo.pop()
+    seen, pending = set(), [folder]
+    while pending:
+        f = pending.pop()
         if f in seen:
             continue
         seen.add(f)
-        todo.extend(layers[f]["depends"])
+        pending.extend(layers[f]["depends"])
     return seen
 
 

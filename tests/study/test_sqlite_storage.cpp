@@ -17,25 +17,12 @@
 
 #include "core/errors.hpp"
 #include "study/sqlite_storage.hpp"
+#include "temp_dir.hpp"
 
 using namespace hpsearch;
 using nlohmann::json;
 
 namespace {
-
-class TempDir {
- public:
-  TempDir()
-      : path_(std::filesystem::temp_directory_path() / ("hpsearch_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++))) {
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  static inline int counter_ = 0;
-  std::filesystem::path path_;
-};
 
 const json kDocument = json::parse(R"({"trainer": {"type": "synthetic", "function": "branin"}, "params": {"x": {"$uniform": [0, 1]}}})");
 

@@ -10,31 +10,12 @@
 
 #include "core/errors.hpp"
 #include "study/study_setup.hpp"
+#include "temp_dir.hpp"
 
 using namespace hpsearch;
 using nlohmann::json;
 
 namespace {
-
-class TempDir {
- public:
-  TempDir()
-      : path_(std::filesystem::temp_directory_path() /
-              ("hpsearch_setup_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++))) {
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  // Writes `document` as the space file `name`; returns its path.
-  std::string space(const std::string& name, const json& document) const {
-    std::ofstream(file(name)) << document.dump(2);
-    return file(name);
-  }
-
- private:
-  static inline int counter_ = 0;
-  std::filesystem::path path_;
-};
 
 const json kSpace = json::parse(R"({"trainer": {"type": "synthetic", "function": "branin"}, "trials": 5,
                                     "params": {"x1": {"$uniform": [-5, 10]}, "x2": {"$uniform": [0, 15]}}})");
