@@ -9,9 +9,18 @@ namespace hpsearch {
 // The usage text of the whole command line (main.cpp), ending the messages of malformed ones.
 extern const char* const kUsage;
 
-// hpsearch SPACE.json ... | hpsearch resume runs.db ...: a search, under MPI (MPI_Init_thread done
-// by main); every rank calls it (app/search_command.cpp).
-int run_search_command(int argc, char** argv);
+// Where a search runs. Under an MPI launcher (mpirun, srun) main initialises MPI and every rank
+// calls run_search_command with its rank; started alone, the process is the whole search (the
+// master runs the trials itself) and MPI is never initialised: a singleton MPI start-up costs some
+// 0.6 s, and under load it can fail in Open MPI's run-time before main gets control.
+struct SearchWorld {
+  bool mpi = false;  // MPI_Init_thread was called: MPI_Finalize / MPI_Abort apply
+  int rank = 0;
+  int size = 1;
+};
+
+// hpsearch SPACE.json ... | hpsearch resume runs.db ...: a search (app/search_command.cpp).
+int run_search_command(int argc, char** argv, const SearchWorld& world);
 
 // hpsearch summarize runs.db [--study NAME] [--top K] [--format ...]: a study's best trials and its
 // counts by state (app/summarize_command.cpp).

@@ -8,10 +8,12 @@
 //   hpsearch make-data balls|balls-seq --out DIR [--count N] [--seed S]                                (make_data_command.cpp)
 //   hpsearch train SPACE.json (--params P.json | --from runs.db [--study S]) [--epochs E] [--out DIR]  (train_command.cpp)
 //
-// Only the search and resume run under MPI; the other subcommands run without it.
+// Only the search and resume run under MPI, and only when a launcher started them (mpirun, srun);
+// the other subcommands, and a search started alone, run without it.
 // Exit codes: 0 done, 2 a user's mistake (message names the file and the field), 1 anything else.
 #include <mpi.h>
 
+#include <cstdlib>
 #include <iostream>
 #include <map>
 #include <string>
@@ -22,6 +24,18 @@
 #include "protocol/stop_signals.hpp"
 
 namespace hpsearch {
+namespace {
+
+// Whether a launcher started this process as one rank of several: Open MPI's mpirun sets
+// OMPI_COMM_WORLD_SIZE, PMIx launchers (mpirun, srun --mpi=pmix) PMIX_RANK, MPICH's hydra and
+// srun --mpi=pmi2 PMI_RANK. A process started alone (a shell, a batch script) is a singleton.
+bool started_by_mpi_launcher() {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"})
+    if (std::getenv(name) != nullptr) return true;
+  return false;
+}
+
+}  // namespace
 
 extern const char* const kUsage =
     "usage:\n"
@@ -71,28 +85,32 @@ int main(int argc, char** argv) {
   // Trials run on a thread of their own in a worker while its main thread makes the protocol's MPI
   // calls (protocol.hpp). In a trial group on CPU tensors the trial thread also makes MPI
   // collectives (comm/mpi_communicator.cpp) while the main thread listens: MULTIPLE.
-  int provided = 0;
-  MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
+  SearchWorld world;
+  if (started_by_mpi_launcher()) {
+    int provided = 0;
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
+    world.mpi = true;
+    MPI_Comm_rank(MPI_COMM_WORLD, &world.rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &world.size);
+  }
   // Stop signals are the master's to handle, from the start (a signal while it prepares stops the
   // search before its first trial); workers ignore them (stop_signals.hpp).
-  int world_rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
-  if (world_rank == protocol::kMasterRank)
+  if (world.rank == protocol::kMasterRank)
     stop_signals::install();
   else
     stop_signals::ignore();
   int code = 0;
   try {
-    code = run_search_command(argc, argv);
+    code = run_search_command(argc, argv, world);
   } catch (const UserError& e) {
     std::cerr << "hpsearch: " << e.what() << "\n";
     code = 2;
   } catch (const std::exception& e) {
     // A fault of the run itself (not of one trial): stop every rank now rather than hang.
     std::cerr << "hpsearch: error: " << e.what() << "\n";
-    MPI_Abort(MPI_COMM_WORLD, 1);
+    if (world.mpi) MPI_Abort(MPI_COMM_WORLD, 1);
     return 1;
   }
-  MPI_Finalize();
+  if (world.mpi) MPI_Finalize();
   return code;
 }

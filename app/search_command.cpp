@@ -137,12 +137,11 @@ void write_run_report(const std::string& path, const SearchArgs& args, const Sea
 
 }  // namespace
 
-int run_search_command(int argc, char** argv) {
-  int rank = 0, size = 1;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-
-  if (rank != protocol::kMasterRank) {
+int run_search_command(int argc, char** argv, const SearchWorld& world) {
+  const int size = world.size;
+  // With no other rank there is nobody to tell the study to, nor any group to form.
+  const bool alone = size == 1;
+  if (world.rank != protocol::kMasterRank) {
     // 1. Workers learn the study from the master; nothing means the master refused it.
     const std::optional<protocol::StudyForWorkers> study = protocol::receive_study();
     if (!study) return 2;
@@ -167,7 +166,7 @@ int run_search_command(int argc, char** argv) {
     prepared = prepare_study(request, [](const StudySpec& spec) { make_trainer(spec.trainer, spec.source); });
     args.study = prepared.study.name;  // a resume names the database's only study
   } catch (...) {
-    protocol::broadcast_study(std::nullopt);  // 1. refused: every worker ends with exit code 2
+    if (!alone) protocol::broadcast_study(std::nullopt);  // 1. refused: every worker ends with exit code 2
     throw;
   }
   const StudySpec& spec = prepared.spec;
@@ -175,9 +174,11 @@ int run_search_command(int argc, char** argv) {
   const double heartbeat_s = args.heartbeat_timeout_s > 0 ? std::min(5.0, args.heartbeat_timeout_s / 4) : 5.0;
   // Ranks per trial group: resources.gpus_per_trial, though groups run on CPU too (0: no groups).
   const int group_size = spec.gpus_per_trial;
-  protocol::broadcast_study(
-      protocol::StudyForWorkers{spec.trainer, spec.objective_metric, spec.source, spec.mode, heartbeat_s, group_size});
-  join_worker_groups(group_size);  // collective: the workers pick their GPUs and form trial groups
+  if (!alone) {
+    protocol::broadcast_study(
+        protocol::StudyForWorkers{spec.trainer, spec.objective_metric, spec.source, spec.mode, heartbeat_s, group_size});
+    join_worker_groups(group_size);  // collective: the workers pick their GPUs and form trial groups
+  }
   auto sampler = make_sampler(spec.sampler, spec.space, spec.source);
   std::unique_ptr<WorkerPool> pool;
   TrialThread* trial_thread = nullptr;
@@ -249,7 +250,7 @@ int run_search_command(int argc, char** argv) {
     MPI_Abort(MPI_COMM_WORLD, code);
   }
   if (trial_thread && !trial_thread->wait_until_idle(std::chrono::seconds(2))) {
-    MPI_Finalize();
+    if (world.mpi) MPI_Finalize();
     std::_Exit(code);  // the trainer would not return; its trial is INTERRUPTED on disk
   }
   return code;

@@ -2,7 +2,8 @@
 # parameters, and a second run with more trials continues the same study.
 source "$(dirname "$0")/lib.sh"
 
-mpirun -np 3 "$HPSEARCH" spaces/branin.json --db "$WORK/runs.db" --trials 40 --seed 7 --progress plain
+# Each trial waits 5 ms, so that one worker cannot take every trial before the other asks for one.
+mpirun -np 3 "$HPSEARCH" spaces/branin.json --db "$WORK/runs.db" --trials 40 --seed 7 --progress plain --set trainer.sleep_ms=5
 check_summary "$WORK/runs.db" '
 def branin(x1, x2):
     b, c, t = 5.1 / (4 * math.pi ** 2), 5 / math.pi, 1 / (8 * math.pi)
@@ -19,7 +20,7 @@ assert s["study"]["counts"]["COMPLETE"] == 40
 '
 
 # The same study again with more trials: it goes on from 40 to 60, with the seed it was given.
-mpirun -np 3 "$HPSEARCH" spaces/branin.json --db "$WORK/runs.db" --trials 60 --progress none
+mpirun -np 3 "$HPSEARCH" spaces/branin.json --db "$WORK/runs.db" --trials 60 --progress none --set trainer.sleep_ms=5
 check_summary "$WORK/runs.db" '
 assert len(s["trials"]) == 60 and all(t["state"] == "COMPLETE" for t in s["trials"])
 assert s["study"]["sampler"]["seed"] == 7
