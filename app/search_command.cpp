@@ -38,7 +38,7 @@ const CommandUsage kSearchUsage{
     "usage: hpsearch [search] SPACE.json [--db runs.db] [--trials T | --more N] [--study NAME] [--seed S] [--set KEY=VALUE ...]\n"
     "                [--retries N] [--progress auto|live|plain|none] [--run-report FILE] [time limits...]\n",
     "run a search (under mpirun -np N: rank 0 is the master, the N-1 others are workers)",
-    "SPACE.json: the search space, the trainer and the sampler (README: Space files); the study is named after it.\n"
+    "SPACE.json: the search space, the trainer and the sampler (README: Search-space files); the study is named after it.\n"
     "Run again with the same space, it continues the study; a space that differs otherwise is refused.\n"};
 
 const CommandUsage kResumeUsage{
