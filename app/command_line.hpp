@@ -1,16 +1,43 @@
 #pragma once
 // What the subcommands' command lines share: options plus one positional argument (the space
-// file, or the database), and the reading of a resolved configuration file (--params P.json).
+// file, or the database), their help, and the reading of a resolved configuration file
+// (--params P.json).
+//
+// Each subcommand owns its usage (a CommandUsage in its own *_command.cpp) and its options; the
+// help (hpsearch CMD --help, hpsearch help CMD) is printed from the two by print_help, so adding
+// a subcommand or an option adds its help in the same place.
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
 
 namespace hpsearch {
 
-// Parses `options` plus one positional argument into `positional_value`; a malformed command
-// line is a user's mistake (UserError, exit 2) whose message ends with `usage`.
+struct CommandUsage {
+  const char* name;      // "summarize", as typed after hpsearch
+  const char* synopsis;  // "usage: hpsearch summarize runs.db [--study NAME] ...", one or a few lines
+  const char* summary;   // what the subcommand does, one line
+  const char* notes;     // after the options in the help: what the positional argument is, defaults ("" when none)
+};
+
+// Thrown once a subcommand's help was printed (--help or -h anywhere on its command line): main
+// ends with exit code 0, having done nothing else.
+struct HelpShown {};
+
+// The synopsis, then where every option is explained: the end of each malformed command line's
+// message, short enough to read under the error (the whole help is one command away).
+std::string usage_hint(const CommandUsage& usage);
+
+// The full help to stdout: the synopsis, the summary, every option on one line, the notes.
+void print_help(const CommandUsage& usage, const boost::program_options::options_description& options);
+
+// Whether --help or -h is among the arguments (argv[0] is not looked at).
+bool asks_for_help(int argc, char** argv);
+
+// Parses `options` plus one positional argument into `positional_value`. With --help or -h, prints
+// the help and throws HelpShown; a malformed command line is a user's mistake (UserError, exit 2)
+// whose message ends with usage_hint(usage).
 boost::program_options::variables_map parse_command_line(int argc, char** argv, const boost::program_options::options_description& options,
-                                                         std::string& positional_value, const std::string& usage);
+                                                         std::string& positional_value, const CommandUsage& usage);
 
 // A resolved configuration (e.g. a trial's "params" from hpsearch summarize --format json): a
 // JSON object. A whole trial as summarize prints it ({"number": .., "params": {...}, ...}) is

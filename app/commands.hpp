@@ -4,10 +4,17 @@
 // argv[1] the space file or "resume") and returns the exit code; a user's mistake is thrown as
 // UserError (exit 2).
 
+#include "app/command_line.hpp"
+
 namespace hpsearch {
 
-// The usage text of the whole command line (main.cpp), ending the messages of malformed ones.
-extern const char* const kUsage;
+// Each subcommand's usage (command_line.hpp), defined in its own file; main lists them in
+// hpsearch --help and dispatches by their names.
+extern const CommandUsage kSearchUsage, kResumeUsage;  // search_command.cpp
+extern const CommandUsage kSummarizeUsage;             // summarize_command.cpp
+extern const CommandUsage kDescribeUsage;              // describe_command.cpp
+extern const CommandUsage kMakeDataUsage;              // make_data_command.cpp
+extern const CommandUsage kTrainUsage;                 // train_command.cpp
 
 // Where a search runs. Under an MPI launcher (mpirun, srun) main initialises MPI and every rank
 // calls run_search_command with its rank; started alone, the process is the whole search (the

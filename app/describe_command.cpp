@@ -30,11 +30,6 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* kDescribeUsage =
-    "usage: hpsearch describe SPACE.json [--params P.json] [--input CxHxW] [--outputs N] [--format table|json]\n"
-    "  P.json: a resolved configuration (e.g. a trial's \"params\" from hpsearch summarize --format json);\n"
-    "  without it, the space's architecture when it is constant, else the trainer's default network\n";
-
 std::string shape_text(const std::vector<int64_t>& shape) {
   std::string s;
   for (auto d : shape) s += (s.empty() ? "" : "x") + std::to_string(d);
@@ -72,16 +67,23 @@ std::vector<int64_t> parse_shape(const std::string& text) {
 
 }  // namespace
 
+const CommandUsage kDescribeUsage{
+    "describe", "usage: hpsearch describe SPACE.json [--params P.json] [--input CxHxW] [--outputs N] [--format table|json]\n",
+    "every layer of the network: tensor sizes, weights, parameters, multiplications, additions, maximums",
+    "P.json: a resolved configuration (e.g. a trial's \"params\" from hpsearch summarize --format json);\n"
+    "without it, the space's architecture when it is constant, else the trainer's default network\n"};
+
 int run_describe_command(int argc, char** argv) {
   std::string space_file, params_file, input_text, format = "table";
   long long outputs = 0;
   po::options_description options("describe options");
-  options.add_options()("params", po::value(&params_file), "a resolved configuration (JSON) holding the architecture")(
-      "input", po::value(&input_text), "one input's shape, CxHxW (default: from the trainer's data)")(
-      "outputs", po::value(&outputs), "the output layer's width (default: the data's classes)")("format", po::value(&format),
-                                                                                                "table or json");
+  options.add_options()("params", po::value(&params_file)->value_name("P.json"),
+                        "a resolved configuration (JSON) holding the architecture")(
+      "input", po::value(&input_text)->value_name("CxHxW"), "one input's shape, CxHxW or F (default: from the trainer's data)")(
+      "outputs", po::value(&outputs)->value_name("N"), "the output layer's width (default: the data's classes)")(
+      "format", po::value(&format)->value_name("FORMAT"), "table (default) or json");
   parse_command_line(argc, argv, options, space_file, kDescribeUsage);
-  if (space_file.empty()) throw UserError(std::string("describe needs a space file\n") + kDescribeUsage);
+  if (space_file.empty()) throw UserError("describe needs a space file\n" + usage_hint(kDescribeUsage));
   if (format != "table" && format != "json") throw UserError("--format " + format + ": use table or json");
 
   const StudySpec spec = StudySpec::load(space_file, {});

@@ -1,27 +1,31 @@
-// The hpsearch command line: main only parses the subcommand's name and dispatches; each
-// subcommand (app/*_command.cpp) parses its options and calls the libraries.
+// The hpsearch command line: main only reads the subcommand's name and dispatches; each
+// subcommand (app/*_command.cpp) owns its usage and options (commands.hpp) and parses them.
 //
-//   hpsearch SPACE.json [--db runs.db] [--trials T] [--study NAME] [--seed S] [--set KEY=VALUE ...]   a search (search_command.cpp)
-//   hpsearch resume runs.db [--study NAME] [--trials T] [--retries N]                                 continue one (search_command.cpp)
-//   hpsearch summarize runs.db [--study NAME] [--top K] [--format table|json|csv]                     (summarize_command.cpp)
-//   hpsearch describe SPACE.json [--params P.json] [--input CxHxW] [--outputs N]                      (describe_command.cpp)
-//   hpsearch make-data balls|balls-seq --out DIR [--count N] [--seed S]                                (make_data_command.cpp)
-//   hpsearch train SPACE.json (--params P.json | --from runs.db [--study S]) [--epochs E] [--out DIR]  (train_command.cpp)
+//   hpsearch [search] SPACE.json [options]   a search (search_command.cpp); "search" may be left out
+//   hpsearch resume runs.db [options]        continue one (search_command.cpp)
+//   hpsearch summarize | describe | make-data | train ...   (summarize_command.cpp, ...)
+//   hpsearch --help, hpsearch help CMD, hpsearch CMD --help, hpsearch --version
 //
 // Only the search and resume run under MPI, and only when a launcher started them (mpirun, srun);
-// the other subcommands, and a search started alone, run without it.
-// Exit codes: 0 done, 2 a user's mistake (message names the file and the field), 1 anything else.
+// the other subcommands, a search started alone, and every help, run without it.
+// Exit codes: 0 done (and every help), 2 a user's mistake (message names the file and the field),
+// 1 anything else.
 #include <mpi.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
-#include <map>
 #include <string>
+#include <vector>
 
+#include "app/command_line.hpp"
 #include "app/commands.hpp"
 #include "core/errors.hpp"
 #include "protocol/protocol.hpp"
 #include "protocol/stop_signals.hpp"
+#include "study/sqlite_storage.hpp"
+#include "trainers/torch/device.hpp"
 
 namespace hpsearch {
 namespace {
@@ -35,51 +39,177 @@ bool started_by_mpi_launcher() {
   return false;
 }
 
+// This rank's number as the launcher set it, before MPI is initialised; 0 when started alone.
+int launcher_rank() {
+  for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"})
+    if (const char* value = std::getenv(name)) return std::atoi(value);
+  return 0;
+}
+
+// Subcommands that never talk to other ranks, run without MPI. The search and resume are
+// dispatched apart (they may run under MPI) but are listed in the help with these.
+struct Subcommand {
+  const CommandUsage& usage;
+  int (*run)(int argc, char** argv);
+};
+const std::vector<Subcommand>& offline_subcommands() {
+  static const std::vector<Subcommand> list = {
+      {kSummarizeUsage, run_summarize_command},
+      {kDescribeUsage, run_describe_command},
+      {kMakeDataUsage, run_make_data_command},
+      {kTrainUsage, run_train_command},
+  };
+  return list;
+}
+
+std::vector<const CommandUsage*> every_usage() {
+  std::vector<const CommandUsage*> all = {&kSearchUsage, &kResumeUsage};
+  for (const auto& s : offline_subcommands()) all.push_back(&s.usage);
+  return all;
+}
+
+void print_overview(std::ostream& out) {
+  out << "usage: hpsearch SUBCOMMAND ...   (under mpirun -np N for a search on N-1 workers)\n\nsubcommands:\n";
+  for (const CommandUsage* usage : every_usage()) {
+    const std::string name = usage->name;
+    out << "  " << name << std::string(12 - std::min<std::size_t>(name.size(), 11), ' ') << usage->summary << "\n";
+  }
+  out << "\na search may leave out its name: hpsearch SPACE.json [options]\n"
+         "every option of one: hpsearch help SUBCOMMAND (or hpsearch SUBCOMMAND --help); the version: hpsearch --version\n";
+}
+
+std::string mpi_library() {
+#if defined(OMPI_MAJOR_VERSION)
+  const std::string name = "Open MPI " + std::to_string(OMPI_MAJOR_VERSION) + "." + std::to_string(OMPI_MINOR_VERSION) + "." +
+                           std::to_string(OMPI_RELEASE_VERSION);
+#elif defined(MPICH_VERSION)
+  const std::string name = std::string("MPICH ") + MPICH_VERSION;
+#else
+  const std::string name = "an MPI library";
+#endif
+  return name + " (MPI " + std::to_string(MPI_VERSION) + "." + std::to_string(MPI_SUBVERSION) + ")";
+}
+
+void print_version() {
+  std::cout << "hpsearch " << HPSEARCH_VERSION << "\nbuilt with LibTorch " << libtorch_version() << ", " << mpi_library() << ", SQLite "
+            << sqlite_version() << "\n";
+}
+
+// Levenshtein distance, for "did you mean".
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// A search's first argument is its space file, so a word that is no subcommand may be one. It is
+// taken for a mistyped subcommand when it cannot be a file meant as a space: it does not exist and
+// has neither a '.' nor a '/' (space files are named NAME.json, and paths have a slash). Throws
+// the "unknown subcommand" UserError then, naming the closest subcommand when one is at most two
+// edits away.
+void refuse_unknown_subcommand(const std::string& word) {
+  if (word.empty() || word[0] == '-' || word.find_first_of("./") != std::string::npos) return;
+  std::error_code ec;
+  if (std::filesystem::exists(word, ec)) return;
+  const CommandUsage* closest = nullptr;
+  std::size_t best = 3;
+  std::string names;
+  for (const CommandUsage* usage : every_usage()) {
+    names += (names.empty() ? "" : ", ") + std::string(usage->name);
+    const std::size_t d = edit_distance(word, usage->name);
+    if (d < best) {
+      best = d;
+      closest = usage;
+    }
+  }
+  if (closest) throw UserError("unknown subcommand '" + word + "', did you mean " + closest->name + "?");
+  throw UserError("unknown subcommand '" + word + "' (subcommands: " + names +
+                  "), and no space file of that name exists; see: hpsearch --help");
+}
+
+// hpsearch help [SUBCOMMAND]: the subcommand's help, printed by the subcommand itself (as for its
+// --help, HelpShown: exit 0), so that it lists exactly the options the subcommand parses.
+int run_help(const std::string& name, char* program) {
+  if (name.empty()) {
+    print_overview(std::cout);
+    return 0;
+  }
+  std::string subcommand = name, help_flag = "--help";
+  for (const auto& s : offline_subcommands()) {
+    char* args[] = {subcommand.data(), help_flag.data()};
+    if (name == s.usage.name) return s.run(2, args);
+  }
+  if (name == kSearchUsage.name) {
+    char* args[] = {program, help_flag.data()};
+    return run_search_command(2, args, SearchWorld{});
+  }
+  if (name == kResumeUsage.name) {
+    char* args[] = {program, subcommand.data(), help_flag.data()};
+    return run_search_command(3, args, SearchWorld{});
+  }
+  refuse_unknown_subcommand(name);
+  throw UserError("help " + name + ": no such subcommand; see: hpsearch --help");
+}
+
+// Runs one subcommand with main's exit codes: 0 (and every help), 2 for a user's mistake, 1 else.
+template <typename Run>
+int with_exit_codes(Run run) {
+  try {
+    return run();
+  } catch (const HelpShown&) {
+    return 0;
+  } catch (const UserError& e) {
+    std::cerr << "hpsearch: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "hpsearch: error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
 }  // namespace
-
-extern const char* const kUsage =
-    "usage:\n"
-    "  hpsearch SPACE.json [--db runs.db] [--trials T] [--study NAME] [--seed S] [--set KEY=VALUE ...]\n"
-    "                      [--retries N] [--progress auto|live|plain|none] [--heartbeat-timeout S] [--stop-timeout S]\n"
-    "                      [--stop-within S] [--step-timeout S] [--gpus-per-trial G] [--run-report FILE]\n"
-    "      run a search (under mpirun: rank 0 is the master, the other ranks are workers)\n"
-    "  hpsearch resume runs.db [--study NAME] [--trials T] [--retries N] [--gpus-per-trial G] [--progress ...]\n"
-    "      continue a study from the space stored in its database (under mpirun, as a search)\n"
-    "  hpsearch summarize runs.db [--study NAME] [--top K] [--format table|json|csv]\n"
-    "      show the best trials and the counts by state of a study\n"
-    "  hpsearch describe SPACE.json [--params P.json] [--input CxHxW] [--outputs N] [--format table|json]\n"
-    "      every layer of the network: tensor sizes, weights, parameters, multiplications, additions, maximums\n"
-    "  hpsearch make-data balls|balls-seq --out DIR [--count N] [--seed S] [--threads T]\n"
-    "      write a ball data set in the seed's format (images for detect, sequences for forecast)\n"
-    "  hpsearch train SPACE.json (--params P.json | --from runs.db [--study S]) [--epochs E] [--out DIR] [--set KEY=VALUE ...]\n"
-    "      train one configuration (a resolved one, or the best COMPLETE trial of a study) with a progress bar\n";
-
 }  // namespace hpsearch
 
 int main(int argc, char** argv) {
   using namespace hpsearch;
   const std::string command = argc > 1 ? argv[1] : "";
-  if (command.empty() || command == "-h" || command == "--help" || command == "help") {
-    std::cout << kUsage;
+  if (command.empty() || command == "-h" || command == "--help") {
+    print_overview(command.empty() ? std::cerr : std::cout);
     return command.empty() ? 2 : 0;
   }
-  // Subcommands that never talk to other ranks run without MPI.
-  const std::map<std::string, int (*)(int, char**)> offline_commands = {
-      {"summarize", run_summarize_command},
-      {"describe", run_describe_command},
-      {"make-data", run_make_data_command},
-      {"train", run_train_command},
-  };
-  if (const auto found = offline_commands.find(command); found != offline_commands.end()) {
-    try {
-      return found->second(argc - 1, argv + 1);
-    } catch (const UserError& e) {
-      std::cerr << "hpsearch: " << e.what() << "\n";
-      return 2;
-    } catch (const std::exception& e) {
-      std::cerr << "hpsearch: error: " << e.what() << "\n";
-      return 1;
-    }
+  if (command == "--version") {
+    print_version();
+    return 0;
+  }
+  if (command == "help") return with_exit_codes([&] { return run_help(argc > 2 ? argv[2] : "", argv[0]); });
+  for (const auto& s : offline_subcommands()) {
+    if (command == s.usage.name) return with_exit_codes([&] { return s.run(argc - 1, argv + 1); });
+  }
+  // hpsearch search SPACE.json ... is hpsearch SPACE.json ...: the search takes "search" for the program's name.
+  if (command == kSearchUsage.name) {
+    --argc;
+    ++argv;
+  } else if (command != kResumeUsage.name) {
+    if (const int code = with_exit_codes([&] {
+          refuse_unknown_subcommand(command);
+          return 0;
+        });
+        code != 0)
+      return code;
+  }
+  // A help needs no other rank: printed at once, without MPI (under mpirun, by rank 0 alone).
+  if (asks_for_help(argc, argv)) {
+    if (launcher_rank() != 0) return 0;
+    return with_exit_codes([&] { return run_search_command(argc, argv, SearchWorld{}); });
   }
 
   // Trials run on a thread of their own in a worker while its main thread makes the protocol's MPI

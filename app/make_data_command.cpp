@@ -8,6 +8,7 @@
 #include <iostream>
 #include <string>
 
+#include "app/command_line.hpp"
 #include "app/commands.hpp"
 #include "core/errors.hpp"
 #include "trainers/core/data/balls_generator.hpp"
@@ -17,10 +18,17 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kMakeDataUsage =
-    "usage: hpsearch make-data balls|balls-seq --out DIR [--count N] [--seed S] [--threads T]\n"
-    "  balls:     img_NNNNN.jpg + p_bb_NNNNN.npy (detect; default count 21000, as mini_balls)\n"
-    "  balls-seq: p_NNNNN.npy + seq_bb_NNNNN.npy (forecast; default count 7000, as mini_balls_seq)\n";
+// The help's list of the options (parsed by hand below, not by boost: its messages are make-data's own).
+boost::program_options::options_description make_data_options() {
+  namespace po = boost::program_options;
+  po::options_description options("make-data options");
+  options.add_options()("out", po::value<std::string>()->value_name("DIR"),
+                        "the folder to write (created; refused when it holds other files)")(
+      "count", po::value<std::string>()->value_name("N"), "number of samples (default 21000 for balls, 7000 for balls-seq)")(
+      "seed", po::value<std::string>()->value_name("S"), "random seed (default 0): the same seed writes the same files")(
+      "threads", po::value<std::string>()->value_name("T"), "threads that write (default 0: every core)");
+  return options;
+}
 
 // Left in every folder make-data writes: a later make-data may replace such a folder's files,
 // while any other non-empty folder (a real data set, someone's work) is refused.
@@ -36,7 +44,7 @@ long long parse_integer(const std::string& option, const std::string& text, long
   }
   if (used != text.size() || text.empty() || value < low || value > high) {
     throw UserError("make-data " + option + " " + text + ": expected an integer in [" + std::to_string(low) + ", " + std::to_string(high) +
-                    "]\n" + kMakeDataUsage);
+                    "]\n" + usage_hint(kMakeDataUsage));
   }
   return value;
 }
@@ -73,28 +81,33 @@ void prepare_folder(const fs::path& folder) {
 
 }  // namespace
 
+const CommandUsage kMakeDataUsage{"make-data", "usage: hpsearch make-data balls|balls-seq --out DIR [--count N] [--seed S] [--threads T]\n",
+                                  "write a ball data set in the seed's format (images for detect, sequences for forecast)",
+                                  "balls:     img_NNNNN.jpg + p_bb_NNNNN.npy (detect; default count 21000, as mini_balls)\n"
+                                  "balls-seq: p_NNNNN.npy + seq_bb_NNNNN.npy (forecast; default count 7000, as mini_balls_seq)\n"};
+
 int run_make_data_command(int argc, char** argv) {
   std::string kind, out;
   long long count = -1, seed = 0, threads = 0;
+  if (asks_for_help(argc, argv)) {
+    print_help(kMakeDataUsage, make_data_options());
+    throw HelpShown{};
+  }
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i], value;
     const bool is_option = arg.rfind("--", 0) == 0;
     if (is_option) {
-      if (arg == "--help" || arg == "-h") {
-        std::cout << kMakeDataUsage;
-        return 0;
-      }
       if (const auto eq = arg.find('='); eq != std::string::npos) {
         value = arg.substr(eq + 1);
         arg = arg.substr(0, eq);
       } else if (i + 1 < argc) {
         value = argv[++i];
       } else {
-        throw UserError("make-data " + arg + ": missing value\n" + kMakeDataUsage);
+        throw UserError("make-data " + arg + ": missing value\n" + usage_hint(kMakeDataUsage));
       }
     }
     if (!is_option) {
-      if (!kind.empty()) throw UserError("make-data: unexpected argument '" + arg + "'\n" + kMakeDataUsage);
+      if (!kind.empty()) throw UserError("make-data: unexpected argument '" + arg + "'\n" + usage_hint(kMakeDataUsage));
       kind = arg;
     } else if (arg == "--out") {
       out = value;
@@ -105,14 +118,14 @@ int run_make_data_command(int argc, char** argv) {
     } else if (arg == "--threads") {
       threads = parse_integer(arg, value, 0, 1024);
     } else {
-      throw UserError("make-data: unknown option " + arg + "\n" + kMakeDataUsage);
+      throw UserError("make-data: unknown option " + arg + "\n" + usage_hint(kMakeDataUsage));
     }
   }
   if (kind != "balls" && kind != "balls-seq") {
     throw UserError("make-data: " + (kind.empty() ? std::string("no data set given") : "unknown data set '" + kind + "'") +
-                    "; use balls or balls-seq\n" + kMakeDataUsage);
+                    "; use balls or balls-seq\n" + usage_hint(kMakeDataUsage));
   }
-  if (out.empty()) throw UserError("make-data: --out DIR is required\n" + std::string(kMakeDataUsage));
+  if (out.empty()) throw UserError("make-data: --out DIR is required\n" + usage_hint(kMakeDataUsage));
   const bool images = kind == "balls";
   if (count < 0) count = images ? 21000 : 7000;
   const fs::path folder(out);

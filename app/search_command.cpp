@@ -17,12 +17,12 @@
 #include "app/command_line.hpp"
 #include "app/commands.hpp"
 #include "core/errors.hpp"
+#include "core/format.hpp"
 #include "orchestrator/master.hpp"
 #include "orchestrator/mpi_worker_pool.hpp"
 #include "protocol/protocol.hpp"
 #include "protocol/stop_signals.hpp"
 #include "study/study_setup.hpp"
-#include "trainers/torch/device.hpp"
 #include "trainers/torch/registry.hpp"
 #include "worker/mpi_worker.hpp"
 #include "worker/trial_thread.hpp"
@@ -32,36 +32,74 @@ namespace po = boost::program_options;
 using nlohmann::json;
 
 namespace hpsearch {
+
+const CommandUsage kSearchUsage{
+    "search",
+    "usage: hpsearch [search] SPACE.json [--db runs.db] [--trials T | --more N] [--study NAME] [--seed S] [--set KEY=VALUE ...]\n"
+    "                [--retries N] [--progress auto|live|plain|none] [--run-report FILE] [time limits...]\n",
+    "run a search (under mpirun -np N: rank 0 is the master, the N-1 others are workers)",
+    "SPACE.json: the search space, the trainer and the sampler (README: Search-space files); the study is named after it.\n"
+    "Run again with the same space, it continues the study; a space that differs otherwise is refused.\n"};
+
+const CommandUsage kResumeUsage{
+    "resume",
+    "usage: hpsearch resume runs.db [--study NAME] [--trials T | --more N] [--retries N] [--progress auto|live|plain|none]\n"
+    "                [--run-report FILE] [time limits...]\n",
+    "continue a study from the space stored in its database (under mpirun, as a search)",
+    "Trials a stopped or killed run left unfinished run first, with their number and configuration.\n"
+    "A study that already has the trials asked for has nothing to do: it says so and exits 0.\n"};
+
 namespace {
 
 struct SearchArgs {
   std::string space_file, db = "runs.db", study, progress = "auto", run_report;
   std::vector<std::string> sets;
-  bool resume = false;  // hpsearch resume DB: the space is the one stored in the database
+  std::optional<int> more_trials;  // --more N
+  bool trials_given = false;       // --trials T
+  bool resume = false;             // hpsearch resume DB: the space is the one stored in the database
   double heartbeat_timeout_s = 60, stop_timeout_s = 30, stop_within_s = 0, step_timeout_s = 0;
 };
 
 // Options of both the search and `resume`.
 void add_run_options(po::options_description& options, SearchArgs& a) {
-  options.add_options()("study", po::value(&a.study), "study name")("trials", po::value<std::string>(),
-                                                                    "number of trials of the study (overrides the space's \"trials\")")(
-      "retries", po::value<std::string>(), "times a FAIL trial runs again (overrides the space's retries.failed)")(
-      "gpus-per-trial", po::value<std::string>(),
+  options.add_options()("study", po::value(&a.study)->value_name("NAME"), "study name (search: default the space file's name)")(
+      "trials", po::value<std::string>()->value_name("T"), "the study's number of trials in all (overrides the space's \"trials\")")(
+      "more", po::value<std::string>()->value_name("N"), "run N trials more than the study has finished (instead of --trials)")(
+      "retries", po::value<std::string>()->value_name("N"), "times a FAIL trial runs again (overrides the space's retries.failed)")(
+      "gpus-per-trial", po::value<std::string>()->value_name("G"),
       "ranks (one GPU each) that train one trial together (overrides resources.gpus_per_trial)")(
-      "progress", po::value(&a.progress), "auto (live on a terminal), live, plain or none")(
-      "heartbeat-timeout", po::value(&a.heartbeat_timeout_s),
+      "progress", po::value(&a.progress)->value_name("STYLE"), "auto (live on a terminal, also under mpirun), live, plain or none")(
+      "heartbeat-timeout", po::value(&a.heartbeat_timeout_s)->value_name("S"),
       "seconds of silence after which a busy worker is lost (default 60; 0: never)")(
-      "stop-timeout", po::value(&a.stop_timeout_s), "after a stop signal, the longest wait in seconds for running trials (default 30)")(
-      "stop-within", po::value(&a.stop_within_s),
-      "after a stop signal, exit within this many seconds even if a step still runs (default 0: no bound)")(
-      "step-timeout", po::value(&a.step_timeout_s),
+      "stop-timeout", po::value(&a.stop_timeout_s)->value_name("S"),
+      "after a stop signal, the longest wait in seconds for running trials (default 30)")(
+      "stop-within", po::value(&a.stop_within_s)->value_name("S"),
+      "after a stop signal, exit within S seconds even if a step still runs (default 0: no bound)")(
+      "step-timeout", po::value(&a.step_timeout_s)->value_name("S"),
       "seconds without a step report after which a trial FAILs and its worker is left out (default 0: never)")(
-      "run-report", po::value(&a.run_report), "FILE: at the end, how this run ended and what it did, in JSON (for batch scripts)");
+      "run-report", po::value(&a.run_report)->value_name("FILE"),
+      "at the end, how this run ended and what it did, in JSON (batch scripts)");
 }
 
 // Checks of both: shorthands turned into --set, the progress style, the time limits.
 void finish_run_args(const po::variables_map& vm, SearchArgs& a) {
-  if (vm.count("trials")) a.sets.push_back("trials=" + vm["trials"].as<std::string>());
+  if (vm.count("trials") && vm.count("more"))
+    throw UserError("--trials and --more together: use one (--trials T: the study's trials in all; --more N: N more than it has finished)");
+  a.trials_given = vm.count("trials") > 0;
+  if (a.trials_given) a.sets.push_back("trials=" + vm["trials"].as<std::string>());
+  if (vm.count("more")) {
+    const std::string text = vm["more"].as<std::string>();
+    std::size_t used = 0;
+    long long n = 0;
+    try {
+      n = std::stoll(text, &used);
+    } catch (const std::exception&) {  // std::stoll's own: no digits, or out of range
+      used = 0;
+    }
+    if (used == 0 || used != text.size() || n < 1 || n > 100000000)
+      throw UserError("--more " + text + ": expected a number of trials, an integer in [1, 100000000]");
+    a.more_trials = static_cast<int>(n);
+  }
   if (vm.count("retries")) a.sets.push_back("retries.failed=" + vm["retries"].as<std::string>());
   if (vm.count("gpus-per-trial")) a.sets.push_back("resources.gpus_per_trial=" + vm["gpus-per-trial"].as<std::string>());
   if (a.progress != "auto" && a.progress != "live" && a.progress != "plain" && a.progress != "none") {
@@ -83,12 +121,12 @@ void finish_run_args(const po::variables_map& vm, SearchArgs& a) {
 SearchArgs parse_search_args(int argc, char** argv) {
   SearchArgs a;
   po::options_description options("search options");
-  options.add_options()("db", po::value(&a.db), "SQLite database file (default runs.db)")("seed", po::value<std::string>(),
-                                                                                          "sampler seed (overrides sampler.seed)")(
-      "set", po::value(&a.sets)->composing(), "KEY=VALUE: override any part of the space by its dotted path");
+  options.add_options()("db", po::value(&a.db)->value_name("FILE"), "SQLite database file (default runs.db)")(
+      "seed", po::value<std::string>()->value_name("S"), "sampler seed (overrides sampler.seed)")(
+      "set", po::value(&a.sets)->composing()->value_name("KEY=VALUE"), "override any part of the space by its dotted path (repeatable)");
   add_run_options(options, a);
-  const po::variables_map vm = parse_command_line(argc, argv, options, a.space_file, kUsage);
-  if (a.space_file.empty()) throw UserError(std::string("no space file given\n") + kUsage);
+  const po::variables_map vm = parse_command_line(argc, argv, options, a.space_file, kSearchUsage);
+  if (a.space_file.empty()) throw UserError("no space file given\n" + usage_hint(kSearchUsage));
   // --trials, --retries and --seed are shorthands for --set, applied in the same way.
   if (vm.count("seed")) a.sets.push_back("sampler.seed=" + vm["seed"].as<std::string>());
   finish_run_args(vm, a);
@@ -103,8 +141,8 @@ SearchArgs parse_resume_args(int argc, char** argv) {
   a.db.clear();
   po::options_description options("resume options");
   add_run_options(options, a);
-  const po::variables_map vm = parse_command_line(argc, argv, options, a.db, kUsage);
-  if (a.db.empty()) throw UserError(std::string("resume needs a database file\n") + kUsage);
+  const po::variables_map vm = parse_command_line(argc, argv, options, a.db, kResumeUsage);
+  if (a.db.empty()) throw UserError("resume needs a database file\n" + usage_hint(kResumeUsage));
   finish_run_args(vm, a);
   return a;
 }
@@ -160,7 +198,7 @@ int run_search_command(int argc, char** argv, const SearchWorld& world) {
   try {
     const bool resume = argc > 1 && std::string(argv[1]) == "resume";
     args = resume ? parse_resume_args(argc - 1, argv + 1) : parse_search_args(argc, argv);
-    StudyRequest request{args.space_file, args.db, args.study, args.resume, {}, size - 1};
+    StudyRequest request{args.space_file, args.db, args.study, args.resume, {}, size - 1, args.more_trials};
     for (const auto& s : args.sets) request.overrides.push_back(split_assignment(s));
     // The trainer's settings are checked here, where the trainers are known; its data loads later, on the workers.
     prepared = prepare_study(request, [](const StudySpec& spec) { make_trainer(spec.trainer, spec.source); });
@@ -189,6 +227,20 @@ int run_search_command(int argc, char** argv, const SearchWorld& world) {
     trial_thread = own.get();
     pool = std::move(own);
   }
+  if (prepared.nothing_to_do) {
+    // Not a mistake: the study holds what was asked (a batch job that resumes until the study is
+    // done ends cleanly), so exit 0, on every rank: the workers, told the study, are sent home at
+    // once. Nothing was written.
+    pool->shutdown();
+    const int finished = prepared.finished_before;
+    std::cerr << "hpsearch: study '" << args.study << "' in " << args.db << ": already " << finished << " trials finished >= "
+              << (args.trials_given ? "--trials " + std::to_string(spec.trials) : "its " + count_text(spec.trials, "trial"))
+              << ": nothing to do; for more, use "
+              << (args.trials_given ? "--trials " + std::to_string(finished + spec.trials) + " or --more " + std::to_string(spec.trials)
+                                    : "--more N (or --trials T above " + std::to_string(finished) + ")")
+              << "\n";
+    return 0;
+  }
   const auto pruner = make_pruner(spec.pruner, spec.source);
 
   const std::filesystem::path db_path(args.db);
@@ -198,7 +250,10 @@ int run_search_command(int argc, char** argv, const SearchWorld& world) {
   options.progress = args.progress == "live"    ? Progress::Style::Live
                      : args.progress == "plain" ? Progress::Style::Plain
                      : args.progress == "none"  ? Progress::Style::None
-                                                : Progress::style_for(stderr);
+                                                : Progress::style_for(stderr, world.mpi);
+  StepPlan step_plan_of_trainer = step_plan(spec.trainer);
+  options.step_unit = step_plan_of_trainer.unit;
+  options.last_step = std::move(step_plan_of_trainer.last_step);
   options.pruner = pruner.get();
   options.retries_failed = spec.retries_failed;
   options.heartbeat_timeout_s = args.heartbeat_timeout_s;
@@ -206,20 +261,19 @@ int run_search_command(int argc, char** argv, const SearchWorld& world) {
   options.step_timeout_s = args.step_timeout_s;
   options.stop_within_s = args.stop_within_s;
   options.watch_signals = true;
-  const auto& history = prepared.storage->history();
-  int finished = 0;
-  for (const auto& t : history.trials) finished += is_finished(t.state) ? 1 : 0;
-  std::cerr << "hpsearch: study '" << args.study << "' in " << args.db << ": " << spec.trials << " trials (" << finished
-            << " finished before), " << spec.sampler.value("type", "random") << " sampler, " << pruner->name() << " pruner, "
-            << pool->worker_count() << (size > 1 ? " MPI worker(s)" : " worker in the master process") << ", "
-            << spec.trainer.value("type", "?") << " trainer on " << describe_device() << "\n";
+  const std::string pruner_name = pruner->name();
+  std::cerr << "hpsearch: study '" << args.study << "' in " << args.db << ": " << count_text(spec.trials, "trial") << " ("
+            << prepared.finished_before << " finished before), " << spec.sampler.value("type", "random") << " sampler, "
+            << (pruner_name == "none" ? "no" : pruner_name) << " pruner, "
+            << (size > 1 ? count_text(pool->worker_count(), "MPI worker") : "1 worker in the master process") << ", "
+            << describe_trainer(spec.trainer) << "\n";
 
   Master master(*prepared.storage, *sampler, spec.space, *pool, options);
   const SearchOutcome outcome = master.run();
   const std::string study_option =
       args.resume || args.study != std::filesystem::path(args.space_file).stem().string() ? " --study " + args.study : "";
-  std::cerr << "hpsearch: this run finished " << outcome.complete + outcome.pruned + outcome.failed << " trials (" << outcome.complete
-            << " COMPLETE, " << outcome.pruned << " PRUNED, " << outcome.failed << " FAIL"
+  std::cerr << "hpsearch: this run finished " << count_text(outcome.complete + outcome.pruned + outcome.failed, "trial") << " ("
+            << outcome.complete << " COMPLETE, " << outcome.pruned << " PRUNED, " << outcome.failed << " FAIL"
             << (outcome.retried ? ", " + std::to_string(outcome.retried) + " failed attempts run again" : "")
             << "); see: hpsearch summarize " << args.db << study_option << "\n";
   if (outcome.stop_signal != 0) {

@@ -28,6 +28,7 @@
 #include "app/command_line.hpp"
 #include "app/commands.hpp"
 #include "core/errors.hpp"
+#include "core/format.hpp"
 #include "core/json_input.hpp"
 #include "study/sqlite_storage.hpp"
 #include "study/study_spec.hpp"
@@ -39,12 +40,6 @@ namespace po = boost::program_options;
 using nlohmann::json;
 
 namespace {
-
-constexpr const char* kTrainUsage =
-    "usage: hpsearch train SPACE.json (--params P.json | --from runs.db [--study S]) [--epochs E] [--out DIR]\n"
-    "                      [--set KEY=VALUE ...] [--progress auto|live|plain|none]\n"
-    "  P.json: a resolved configuration (e.g. a trial's \"params\" from hpsearch summarize --format json);\n"
-    "  --from: the best COMPLETE trial of the study (default: the space file's name) in that database\n";
 
 std::string clock_text(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) return "?";
@@ -176,23 +171,30 @@ class ProgressBar : public StepReporter {
 
 }  // namespace
 
+const CommandUsage kTrainUsage{"train",
+                               "usage: hpsearch train SPACE.json (--params P.json | --from runs.db [--study S]) [--epochs E] [--out DIR]\n"
+                               "                      [--set KEY=VALUE ...] [--progress auto|live|plain|none]\n",
+                               "train one configuration (a resolved one, or the best COMPLETE trial of a study) with a progress bar",
+                               "P.json: a resolved configuration (e.g. a trial's \"params\" from hpsearch summarize --format json);\n"
+                               "--from: the best COMPLETE trial of the study (default: the space file's name) in that database\n"};
+
 int run_train_command(int argc, char** argv) {
   std::string space_file, params_file, db, study, out_dir, progress = "auto";
   std::vector<std::string> sets;
   int epochs = 0;
   po::options_description options("train options");
-  options.add_options()("params", po::value(&params_file), "a resolved configuration (JSON)")(
-      "from", po::value(&db), "take the best COMPLETE trial's configuration from this database")(
-      "study", po::value(&study), "the study in --from (default: the space file's name)")(
-      "epochs", po::value(&epochs), "number of epochs (replaces the configuration's \"epochs\")")(
-      "out", po::value(&out_dir), "folder for checkpoint.pt, best.pt and history.jsonl (default: SPACE-NAME_train)")(
-      "set", po::value(&sets)->composing(), "KEY=VALUE: override any part of the space by its dotted path")(
-      "progress", po::value(&progress), "auto (live on a terminal), live, plain or none");
+  options.add_options()("params", po::value(&params_file)->value_name("P.json"), "a resolved configuration (JSON)")(
+      "from", po::value(&db)->value_name("runs.db"), "take the best COMPLETE trial's configuration from this database")(
+      "study", po::value(&study)->value_name("S"), "the study in --from (default: the space file's name)")(
+      "epochs", po::value(&epochs)->value_name("E"), "number of epochs (replaces the configuration's \"epochs\")")(
+      "out", po::value(&out_dir)->value_name("DIR"), "folder for checkpoint.pt, best.pt and history.jsonl (default: SPACE-NAME_train)")(
+      "set", po::value(&sets)->composing()->value_name("KEY=VALUE"), "override any part of the space by its dotted path (repeatable)")(
+      "progress", po::value(&progress)->value_name("STYLE"), "auto (live on a terminal), live, plain or none");
   const po::variables_map vm = parse_command_line(argc, argv, options, space_file, kTrainUsage);
-  if (vm.count("epochs") && epochs < 1) throw UserError("--epochs must be at least 1\n" + std::string(kTrainUsage));
-  if (space_file.empty()) throw UserError(std::string("train needs a space file\n") + kTrainUsage);
+  if (vm.count("epochs") && epochs < 1) throw UserError("--epochs must be at least 1\n" + usage_hint(kTrainUsage));
+  if (space_file.empty()) throw UserError("train needs a space file\n" + usage_hint(kTrainUsage));
   if (params_file.empty() == db.empty())
-    throw UserError(std::string("train needs exactly one of --params P.json and --from runs.db\n") + kTrainUsage);
+    throw UserError("train needs exactly one of --params P.json and --from runs.db\n" + usage_hint(kTrainUsage));
   if (!study.empty() && db.empty()) throw UserError("--study names a study of --from runs.db; there is no --from");
   if (progress != "auto" && progress != "live" && progress != "plain" && progress != "none") {
     throw UserError("--progress " + progress + ": use auto, live, plain or none");
@@ -231,7 +233,8 @@ int run_train_command(int argc, char** argv) {
   ProgressBar bar(total_epochs, spec.objective_metric, spec.mode == ObjectiveMode::Maximize, patience, live, progress == "none",
                   trial.trial_dir / "history.jsonl");
   std::cerr << "hpsearch train: " << spec.trainer.value("type", "?") << " trainer, "
-            << (total_epochs > 0 ? std::to_string(total_epochs) : "default") << " epochs, into " << trial.trial_dir.string() << "\n";
+            << (total_epochs > 0 ? count_text(total_epochs, "epoch") : "the default epochs") << ", into " << trial.trial_dir.string()
+            << "\n";
   double value = NAN;
   try {
     value = trainer->run(trial, bar);

@@ -21,4 +21,6 @@ std::string format_duration(double seconds) {
   return buffer;
 }
 
+std::string count_text(long long count, const std::string& noun) { return std::to_string(count) + " " + noun + (count == 1 ? "" : "s"); }
+
 }  // namespace hpsearch

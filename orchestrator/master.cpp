@@ -58,7 +58,8 @@ void Master::start() {
     }
   }
   loop_.next_new = static_cast<int>(trials.size());
-  loop_.progress.emplace(std::max(options_.trials, static_cast<int>(trials.size())), storage_.history(), options_.progress);
+  loop_.progress.emplace(std::max(options_.trials, static_cast<int>(trials.size())), storage_.history(), options_.progress,
+                         options_.step_unit);
   outcome_ = SearchOutcome{};
   loop_.started_at = Clock::now();
   loop_.next_lock_refresh = Clock::now();
@@ -124,7 +125,6 @@ void Master::dispatch_idle() {
     start_trial(worker, number);
     const auto now = Clock::now();
     loop_.running[worker] = Busy{number, now, now};
-    loop_.progress->trial_started();
     ++outcome_.started;
   }
 }
@@ -139,6 +139,7 @@ void Master::start_trial(int worker, int number) {
     point = rerun ? trials[static_cast<std::size_t>(number)].point : sampler_.suggest(storage_.history(), number);
     config = space_.resolve(point);
   }
+  loop_.progress->trial_started(number, options_.last_step ? options_.last_step(config) : std::nullopt);
   {
     Stopwatch timing(outcome_.storage_s);
     storage_.start_trial(number, point, config, worker);  // RUNNING is on disk before the trial leaves
@@ -191,6 +192,7 @@ void Master::handle_step(int worker, const protocol::StepReport& step, Clock::ti
   Busy& b = busy->second;
   b.longest_step = std::max(b.longest_step, received - b.last_step);
   b.last_step = received;
+  loop_.progress->trial_step(step.trial, step.step);
   const bool go_on = record_and_decide(step);
   workers_.answer_step(worker, go_on && !loop_.interrupting.count(b.trial));
 }
@@ -232,7 +234,7 @@ void Master::handle_result(int worker, const protocol::TrialResult& r) {
   }
   if (loop_.interrupting.erase(r.trial) && r.state == TrialState::Pruned && !pruned_by_rule) {
     // Stopped by the signal, not by the pruner: it stays INTERRUPTED, to run again.
-    loop_.progress->trial_stopped();
+    loop_.progress->trial_stopped(r.trial);
     ++outcome_.interrupted;
     return;
   }
@@ -263,7 +265,7 @@ void Master::fail_or_retry(int trial, std::string error) {
       storage_.retry_trial(trial, "FAIL", error, waiting);
     }
     loop_.reruns.push_front(trial);  // next (when not stopping), so that a sequential search stays deterministic
-    loop_.progress->trial_stopped();
+    loop_.progress->trial_stopped(trial);
     ++outcome_.retried;
     return;
   }
@@ -314,14 +316,14 @@ void Master::give_up(int worker, int trial, bool silent) {
   }
   if (loop_.interrupting.erase(trial)) {
     ++outcome_.interrupted;  // stopping: it stays INTERRUPTED on disk
-    loop_.progress->trial_stopped();
+    loop_.progress->trial_stopped(trial);
   } else if (silent) {
     {
       Stopwatch timing(outcome_.storage_s);
       storage_.retry_trial(trial, "LOST", why, "waiting to run again: " + why);
     }
     loop_.reruns.push_front(trial);
-    loop_.progress->trial_stopped();
+    loop_.progress->trial_stopped(trial);
   } else {
     fail_or_retry(trial, why);
   }

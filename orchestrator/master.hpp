@@ -35,6 +35,10 @@ struct MasterOptions {
   int trials = 100;                  // the study's total number of trials
   std::filesystem::path trial_root;  // trial k's folder is trial_root / "k"
   Progress::Style progress = Progress::Style::Plain;
+  // For the progress line: what the trainer's steps are called, and the step of a trial's last
+  // report given its configuration, when the trainer knows it in advance (null: never known).
+  std::string step_unit = "step";
+  std::function<std::optional<int>(const nlohmann::json& config)> last_step;
   const Pruner* pruner = nullptr;   // asked after each step whether the trial goes on; null: always
   int retries_failed = 0;           // how many times a FAIL trial is run again
   double heartbeat_timeout_s = 60;  // a busy worker silent for longer is lost (0: never)

@@ -799,4 +799,6 @@ std::vector<TrialDetail> SqliteStorage::trial_details(const StoredStudy& study) 
   return out;
 }
 
+const char* sqlite_version() { return SQLITE_VERSION; }
+
 }  // namespace hpsearch

@@ -42,6 +42,9 @@ struct sqlite3;
 
 namespace hpsearch {
 
+// "3.40.1": the SQLite this program was built with (hpsearch --version).
+const char* sqlite_version();
+
 // A failed SQLite call, with its (extended) result code, so that callers can tell a full disk or a
 // read-only file (the user's to fix) from a fault of the run.
 class SqliteError : public Error {

@@ -119,17 +119,28 @@ PreparedStudy prepare_study_unguarded(const StudyRequest& request, const Trainer
   p.storage->acquire_lock(name);
   if (!existing && (existing = p.storage->find_study(name))) check_same_space(*existing, document, request);  // created meanwhile
 
-  // 5. The study continued (more trials, other retries stored) or created, with a drawn seed.
+  // 5. The study continued (more trials, other retries stored) or created, with a drawn seed. Its
+  // trials so far are read first: --more counts from them, and a study that already has the
+  // trials asked for is left as it was (nothing to do).
   if (existing) {
-    document["trials"] = p.spec.trials;
     p.study = *existing;
+    p.storage->open_study(p.study, p.spec.mode, p.spec.objective_metric, p.spec.space.size());
+    bool unfinished = false;
+    for (const auto& t : p.storage->history().trials) {
+      p.finished_before += is_finished(t.state) ? 1 : 0;
+      unfinished = unfinished || !is_finished(t.state);
+    }
+    document["trials"] = request.more_trials ? p.finished_before + *request.more_trials : p.spec.trials;
+    p.nothing_to_do = !unfinished && p.finished_before >= document["trials"].get<int>();
     p.study.document = document;
-    if (document != existing->document) p.storage->update_study_document(p.study);
-  } else {
-    if (!document["sampler"].is_object()) document["sampler"] = json{{"type", "random"}};
-    if (!document["sampler"].contains("seed")) document["sampler"]["seed"] = std::random_device{}() & 0x7fffffff;
-    p.study = p.storage->create_study(name, space_file, space_text, document);
+    if (document != existing->document && !p.nothing_to_do) p.storage->update_study_document(p.study);
+    p.spec = StudySpec::from_document(document, source, space_text);
+    return p;
   }
+  if (request.more_trials) document["trials"] = *request.more_trials;
+  if (!document["sampler"].is_object()) document["sampler"] = json{{"type", "random"}};
+  if (!document["sampler"].contains("seed")) document["sampler"]["seed"] = std::random_device{}() & 0x7fffffff;
+  p.study = p.storage->create_study(name, space_file, space_text, document);
   p.spec = StudySpec::from_document(document, source, space_text);
   p.storage->open_study(p.study, p.spec.mode, p.spec.objective_metric, p.spec.space.size());
   return p;

@@ -16,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,12 +35,18 @@ struct StudyRequest {
   // Worker ranks of this run (mpirun -np minus the master): with groups (resources.gpus_per_trial
   // G > 0) they must form whole groups of G.
   int worker_ranks = 0;
+  // --more N: the study's trials become its finished ones plus N (instead of "trials").
+  std::optional<int> more_trials = std::nullopt;
 };
 
 struct PreparedStudy {
   StudySpec spec;                          // the study as it runs now (its stored document, with this run's settings)
   std::unique_ptr<SqliteStorage> storage;  // open, the study locked (released when destroyed) and opened
   StoredStudy study;                       // its row; study.name is the study's name, also for a resume
+  int finished_before = 0;                 // its trials finished (COMPLETE, PRUNED, FAIL) before this run
+  // The study already has spec.trials finished trials and none to run again: nothing is run, and
+  // its stored document is left as it was (a smaller "trials" is not stored).
+  bool nothing_to_do = false;
 };
 
 // Checks what the study library cannot: the trainer's settings (trainers/torch's make_trainer),

@@ -143,3 +143,33 @@ TEST(StudySetup, WithoutRunSettingsKeepsWhatMustMatch) {
   const json document = json::parse(R"({"trials": 3, "retries": {"failed": 1}, "resources": {"gpus_per_trial": 2}, "params": {}})");
   EXPECT_EQ(without_run_settings(document), json::parse(R"({"params": {}, "sampler": {"type": "random"}})"));
 }
+
+// --more N counts from the finished trials; a study that already has the trials asked for has
+// nothing to do, and its stored "trials" is left as it was.
+TEST(StudySetup, MoreCountsFromTheFinishedTrialsAndFewerTrialsLeaveTheStudyAlone) {
+  TempDir dir;
+  const StudyRequest request{dir.space("s.json", kSpace), dir.file("runs.db"), "s", false, {}, 0};
+  {
+    const PreparedStudy first = prepare_study(request, kAnyTrainer);
+    for (int n = 0; n < 3; ++n) {
+      first.storage->start_trial(n, {0.5, 0.5}, json::object(), 1);
+      first.storage->finish_trial(n, TrialState::Complete, 1.0 + n, "");
+    }
+    EXPECT_EQ(first.finished_before, 0);
+    EXPECT_FALSE(first.nothing_to_do);
+  }
+  StudyRequest fewer = request;
+  fewer.overrides = {{"trials", "2"}};
+  {
+    const PreparedStudy p = prepare_study(fewer, kAnyTrainer);
+    EXPECT_EQ(p.finished_before, 3);
+    EXPECT_TRUE(p.nothing_to_do);
+    EXPECT_EQ(p.storage->find_study("s")->document["trials"], 5) << "a smaller trials is not stored";
+  }
+  StudyRequest more = request;
+  more.more_trials = 4;
+  const PreparedStudy p = prepare_study(more, kAnyTrainer);
+  EXPECT_FALSE(p.nothing_to_do);
+  EXPECT_EQ(p.spec.trials, 7);
+  EXPECT_EQ(p.storage->find_study("s")->document["trials"], 7);
+}

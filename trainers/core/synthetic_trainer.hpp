@@ -22,6 +22,7 @@ class SyntheticTrainer : public Trainer {
  public:
   SyntheticTrainer(const nlohmann::json& settings, const std::string& file);
   double run(const TrialContext& trial, StepReporter& reporter) override;
+  int steps() const { return steps_; }  // the steps each trial reports (0: none)
 
  private:
   std::string function_;

@@ -13,4 +13,6 @@ std::string describe_device() {
   return "cpu (" + std::to_string(threads) + (threads == 1 ? " thread" : " threads") + ", LibTorch " + TORCH_VERSION + ")";
 }
 
+std::string libtorch_version() { return TORCH_VERSION; }
+
 }  // namespace hpsearch

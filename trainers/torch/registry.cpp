@@ -7,6 +7,7 @@
 #include "trainers/torch/balls/detect_trainer.hpp"
 #include "trainers/torch/balls/forecast_trainer.hpp"
 #include "trainers/torch/classify/classify_trainer.hpp"
+#include "trainers/torch/device.hpp"
 
 namespace hpsearch {
 
@@ -22,6 +23,35 @@ std::unique_ptr<Trainer> make_trainer(const nlohmann::json& settings, const std:
   if (type == "forecast") return std::make_unique<ForecastTrainer>(settings, file);
   throw FileError(file, "trainer.type",
                   "unknown trainer '" + quoted_text(type, 60) + "'; use synthetic, command, classify, detect or forecast");
+}
+
+std::string describe_trainer(const nlohmann::json& settings) {
+  const std::string type = settings.value("type", "");
+  if (type == "command") {
+    std::string program;
+    for (const auto& word : settings.value("argv", nlohmann::json::array()))
+      program += (program.empty() ? "" : " ") + word.get<std::string>();
+    return "command trainer running " + program;
+  }
+  if (type == "synthetic") return "synthetic trainer (" + settings.value("function", std::string("?")) + ")";
+  return type + " trainer on " + describe_device();
+}
+
+StepPlan step_plan(const nlohmann::json& settings) {
+  const std::string type = settings.value("type", "");
+  StepPlan plan;
+  if (type == "synthetic") {
+    const int steps = SyntheticTrainer(settings, "trainer").steps();
+    if (steps == 0) return plan;
+    plan.last_step = [steps](const nlohmann::json&) { return std::optional<int>(steps); };
+  } else if (type == "classify" || type == "detect" || type == "forecast") {
+    plan.unit = "epoch";
+    plan.last_step = [](const nlohmann::json& config) {
+      const auto epochs = config.find("epochs");
+      return epochs != config.end() && epochs->is_number_integer() ? std::optional<int>(epochs->get<int>()) : std::nullopt;
+    };
+  }
+  return plan;
 }
 
 }  // namespace hpsearch
