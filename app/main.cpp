@@ -10,7 +10,9 @@
 //
 // Only the search and resume run under MPI, and only when a launcher started them (mpirun, srun);
 // the other subcommands, and a search started alone, run without it.
-// Exit codes: 0 done, 2 a user's mistake (message names the file and the field), 1 anything else.
+// Exit codes: 0 done, 2 a user's mistake (message names the file and the field), 4 a search or
+// resume whose every finished trial FAILed (kExitAllTrialsFailed; not when stopped by a signal),
+// 1 anything else.
 #include <mpi.h>
 
 #include <cstdlib>
@@ -52,7 +54,9 @@ extern const char* const kUsage =
     "  hpsearch make-data balls|balls-seq --out DIR [--count N] [--seed S] [--threads T]\n"
     "      write a ball data set in the seed's format (images for detect, sequences for forecast)\n"
     "  hpsearch train SPACE.json (--params P.json | --from runs.db [--study S]) [--epochs E] [--out DIR] [--set KEY=VALUE ...]\n"
-    "      train one configuration (a resolved one, or the best COMPLETE trial of a study) with a progress bar\n";
+    "      train one configuration (a resolved one, or the best COMPLETE trial of a study) with a progress bar\n"
+    "exit codes: 0 done, 1 a fault of the run, 2 a mistake in the command or a file (the message names it),\n"
+    "            4 a search or resume whose every finished trial FAILed\n";
 
 }  // namespace hpsearch
 

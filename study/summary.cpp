@@ -60,7 +60,7 @@ std::string compact(const json& value) {
 
 // Lays out words on lines of at most `width` columns: the first line starts at column `first`
 // (the caller printed what comes before), the next ones are indented by `indent`. A word longer
-// than a line is cut across lines. Ends with a newline.
+// than a line is cut across lines, after a '.' or '=' where one fits. Ends with a newline.
 std::string wrap(const std::vector<std::string>& words, std::size_t first, std::size_t indent, std::size_t width) {
   std::string out;
   std::size_t column = first;
@@ -76,8 +76,12 @@ std::string wrap(const std::vector<std::string>& words, std::size_t first, std::
       ++column;
     }
     while (column + word.size() > width && width > column) {
-      out += word.substr(0, width - column) + "\n" + std::string(indent, ' ');
-      word.erase(0, width - column);
+      // Cut after the last '.' or '=' that fits (a parameter's name splits between its keys).
+      std::size_t cut = width - column;
+      const std::size_t key_end = word.find_last_of(".=", cut - 1);
+      if (key_end != std::string::npos && key_end > 0) cut = key_end + 1;
+      out += word.substr(0, cut) + "\n" + std::string(indent, ' ');
+      word.erase(0, cut);
       column = indent;
     }
     out += word;
@@ -115,7 +119,8 @@ const std::vector<Column>& table_columns() {
   return columns;
 }
 
-// Narrowest room for the parameters beside the fixed columns; narrower, they go below each row.
+// Narrowest room for the parameters beside the fixed columns (wider when one parameter needs it);
+// narrower, they go under each row.
 constexpr std::size_t kMinParamsWidth = 36;
 // Where the parameters and failure reasons start on their own lines.
 constexpr std::size_t kBelowIndent = 4;
@@ -152,8 +157,18 @@ void print_table(const SearchSpace& space, const std::vector<const TrialDetail*>
     header += c.title;
     header.resize(header.size() + c.width - std::string(c.title).size(), ' ');
   }
+  std::vector<std::vector<std::string>> differing(listed.size());
+  std::size_t widest = kMinParamsWidth;
+  for (std::size_t i = 0; i < listed.size(); ++i) {
+    for (const auto& [label, value] : params[i]) {
+      if (is_common(label)) continue;
+      differing[i].push_back(label + "=" + compact(value));
+      widest = std::max(widest, differing[i].back().size());
+    }
+  }
+  // Beside the fixed columns when every parameter fits there whole, else under each row.
   const std::size_t fixed = header.size();
-  const bool beside = width >= fixed + kMinParamsWidth;
+  const bool beside = width >= fixed + widest;
   out << (beside ? header + "params" : header.substr(0, header.find_last_not_of(' ') + 1)) << "\n";
   for (std::size_t i = 0; i < listed.size(); ++i) {
     const TrialDetail& t = *listed[i];
@@ -163,14 +178,11 @@ void print_table(const SearchSpace& space, const std::vector<const TrialDetail*>
       cell.resize(std::max(cell.size() + 1, c.width), ' ');
       row += cell;
     }
-    std::vector<std::string> differing;
-    for (const auto& [label, value] : params[i])
-      if (!is_common(label)) differing.push_back(label + "=" + compact(value));
-    if (beside && !differing.empty()) {
-      out << row << wrap(differing, row.size(), fixed, width);
+    if (beside && !differing[i].empty()) {
+      out << row << wrap(differing[i], row.size(), fixed, width);
     } else {
       out << row.substr(0, row.find_last_not_of(' ') + 1) << "\n";
-      if (!differing.empty()) out << std::string(kBelowIndent, ' ') << wrap(differing, kBelowIndent, kBelowIndent, width);
+      if (!differing[i].empty()) out << std::string(kBelowIndent, ' ') << wrap(differing[i], kBelowIndent, kBelowIndent, width);
     }
     if (!t.error.empty()) {  // why it failed, or why it stopped early (pruner, patience): its first line
       std::vector<std::string> reason = words_of(t.error.substr(0, t.error.find('\n')));
@@ -281,7 +293,8 @@ void summarize(const SummaryOptions& options, std::ostream& out) {
         width);
   const std::size_t shown = std::min<std::size_t>(ranked.size(), static_cast<std::size_t>(options.top));
   print_table(spec.space, std::vector<const TrialDetail*>(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(shown)), width, out);
-  if (ranked.size() > shown) out << "(" << ranked.size() - shown << " more; --top K shows more, --format json shows all)\n";
+  if (ranked.size() > shown)
+    out << wrap(words_of("(" + std::to_string(ranked.size() - shown) + " more; --top K shows more, --format json shows all)"), 0, 1, width);
 }
 
 }  // namespace hpsearch
