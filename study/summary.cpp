@@ -66,7 +66,8 @@ std::string wrap(const std::vector<std::string>& words, std::size_t first, std::
   std::size_t column = first;
   bool line_empty = true;
   for (std::string word : words) {
-    if (!line_empty && column + 1 + word.size() > width) {
+    // A word that does not fit starts the next line (and is cut there if still too long).
+    if (column + (line_empty ? 0 : 1) + word.size() > width && column > indent) {
       out += "\n" + std::string(indent, ' ');
       column = indent;
       line_empty = true;
