@@ -16,6 +16,10 @@ extern const CommandUsage kDescribeUsage;              // describe_command.cpp
 extern const CommandUsage kMakeDataUsage;              // make_data_command.cpp
 extern const CommandUsage kTrainUsage;                 // train_command.cpp
 
+// Exit code of a search or resume whose every finished trial FAILed (main.cpp lists them all).
+// Not 3: the batch scripts (slurm/run-search.sh) end a job that made no progress with 3.
+constexpr int kExitAllTrialsFailed = 4;
+
 // Where a search runs. Under an MPI launcher (mpirun, srun) main initialises MPI and every rank
 // calls run_search_command with its rank; started alone, the process is the whole search (the
 // master runs the trials itself) and MPI is never initialised: a singleton MPI start-up costs some

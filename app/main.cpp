@@ -9,6 +9,8 @@
 // Only the search and resume run under MPI, and only when a launcher started them (mpirun, srun);
 // the other subcommands, a search started alone, and every help, run without it.
 // Exit codes: 0 done (and every help), 2 a user's mistake (message names the file and the field),
+// 4 a search or resume whose every finished trial FAILed (kExitAllTrialsFailed; not when stopped
+// by a signal),
 // 1 anything else.
 #include <mpi.h>
 
@@ -75,7 +77,9 @@ void print_overview(std::ostream& out) {
     out << "  " << name << std::string(12 - std::min<std::size_t>(name.size(), 11), ' ') << usage->summary << "\n";
   }
   out << "\na search may leave out its name: hpsearch SPACE.json [options]\n"
-         "every option of one: hpsearch help SUBCOMMAND (or hpsearch SUBCOMMAND --help); the version: hpsearch --version\n";
+         "every option of one: hpsearch help SUBCOMMAND (or hpsearch SUBCOMMAND --help); the version: hpsearch --version\n"
+         "exit codes: 0 done, 1 a fault of the run, 2 a mistake in the command or a file (the message names it),\n"
+         "            4 a search or resume whose every finished trial FAILed\n";
 }
 
 std::string mpi_library() {

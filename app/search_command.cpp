@@ -293,7 +293,17 @@ int run_search_command(int argc, char** argv, const SearchWorld& world) {
                  outcome.pruner_s * per_trial_us, outcome.decisions,
                  outcome.decisions > 0 ? outcome.pruner_s * 1e6 / static_cast<double>(outcome.decisions) : 0.0);
   }
-  const int code = outcome.out_of_workers ? 1 : 0;
+  // Every trial this run finished FAILed: nothing was learnt, and a script must not take it for a
+  // result. A stopped run keeps exit code 0, which batch scripts read as "run the job again".
+  const bool all_failed = outcome.failed > 0 && outcome.complete + outcome.pruned == 0;
+  if (all_failed) {
+    std::string reason;
+    for (const auto& t : prepared.storage->history().trials)
+      if (t.state == TrialState::Fail && !t.error.empty()) reason = t.error.substr(0, t.error.find('\n'));
+    std::cerr << "hpsearch: error: every trial of this run FAILed (" << outcome.failed << " of " << outcome.failed << ")"
+              << (reason.empty() ? "" : "; the last one: " + reason) << "; see why: hpsearch summarize " << args.db << study_option << "\n";
+  }
+  const int code = outcome.out_of_workers ? 1 : (all_failed && outcome.stop_signal == 0) ? kExitAllTrialsFailed : 0;
   if (!args.run_report.empty()) write_run_report(args.run_report, args, outcome);
   if (outcome.out_of_workers) std::cerr << "hpsearch: error: every worker was lost; the remaining trials wait for a resume\n";
   prepared.storage.reset();  // the lock is released and the database closed before any abort below

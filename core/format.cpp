@@ -1,7 +1,12 @@
 #include "core/format.hpp"
 
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <string>
 
 namespace hpsearch {
 
@@ -22,5 +27,16 @@ std::string format_duration(double seconds) {
 }
 
 std::string count_text(long long count, const std::string& noun) { return std::to_string(count) + " " + noun + (count == 1 ? "" : "s"); }
+
+int output_width(std::FILE* out) {
+  if (const char* columns = std::getenv("COLUMNS")) {
+    char* end = nullptr;
+    const long value = std::strtol(columns, &end, 10);
+    if (end != columns && *end == '\0' && value > 0 && value < 100000) return static_cast<int>(value);
+  }
+  winsize size{};
+  if (isatty(fileno(out)) && ioctl(fileno(out), TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return size.ws_col;
+  return kDefaultOutputWidth;
+}
 
 }  // namespace hpsearch

@@ -1,8 +1,10 @@
 #include "search/space.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <map>
 
 #include "core/errors.hpp"
 #include "core/json_input.hpp"
@@ -59,6 +61,7 @@ struct SearchSpace::Node {
   std::vector<Node> items;                            // Array
   int param = -1;                                     // Param
   std::vector<Node> options;                          // Param that is a choice
+  bool named_options = false;                         // a choice written {"$choice": {NAME: option, ...}}
   bool integer = false;                               // Param whose values are written as integers
 
   bool is_constant() const { return type == Type::Constant; }
@@ -71,9 +74,46 @@ constexpr uint64_t kMaxExactInteger = uint64_t{1} << 53;
 // How many standard deviations of a normal draw must stay finite: draws beyond are rarer than 1e-23.
 constexpr double kSpreadSigmas = 10;
 
+// Appends the next segment of a path to a label: "a" + "b" = "a.b", "a" + "[2]" = "a[2]", "a" + "" = "a".
+std::string join_label(const std::string& label, const std::string& segment) {
+  if (segment.empty()) return label;
+  if (label.empty() || segment[0] == '[') return label + segment;
+  return label + "." + segment;
+}
+
+// The kind of a layer written ["conv2d", {...}]: its leading string; empty for any other value.
+std::string layer_kind(const json& item) {
+  return item.is_array() && !item.empty() && item[0].is_string() ? item[0].get<std::string>() : std::string();
+}
+
+// How an unnamed option reads in a summary: a short constant as written, a distribution by its
+// kind and arguments, a longer array or object by its shape ("7 layers", "{affine,eps,momentum}").
+std::string option_text(const json& option) {
+  if (option.is_string()) return option.get<std::string>();
+  if (option.is_object() && option.size() == 1 && option.begin().key().rfind('$', 0) == 0) {
+    const std::string args = option.begin().value().dump();
+    return option.begin().key().substr(1) + "(" + args.substr(1, args.size() - 2) + ")";
+  }
+  const std::string text = option.dump();
+  constexpr std::size_t kShortText = 24;
+  if (text.size() <= kShortText || option.is_primitive()) return text;
+  if (option.is_array()) {
+    bool layers = true;
+    for (const auto& item : option) layers = layers && !layer_kind(item).empty();
+    return std::to_string(option.size()) + (layers ? " layers" : " items");
+  }
+  std::string keys;
+  for (auto it = option.begin(); it != option.end(); ++it) keys += (keys.empty() ? "" : ",") + it.key();
+  constexpr std::size_t kShortKeys = 30;
+  return keys.size() <= kShortKeys ? "{" + keys + "}" : "{" + std::to_string(option.size()) + " keys}";
+}
+
 struct Parser {
   const std::string& file;
   std::vector<Parameter>& parameters;
+  // Per parameter: whether it is a distribution written directly as an option of its parent choice
+  // (it then shares the choice's label; see Parameter::label).
+  std::vector<bool> stands_for_parent;
 
   [[noreturn]] void fail(const std::string& path, const std::string& what) const {
     throw FileError(file, "params" + (path.empty() ? std::string() : (path[0] == '[' ? path : "." + path)), what);
@@ -133,7 +173,10 @@ struct Parser {
     }
   }
 
-  SearchSpace::Node parse(const json& value, const std::string& path, int parent, int parent_option, int depth) {
+  // `label` is the parameter label of `value` (Parameter::label); `in_layer`: value is an item of
+  // a layer ["kind", {settings}], whose settings the kind already names.
+  SearchSpace::Node parse(const json& value, const std::string& path, const std::string& label, int parent, int parent_option, int depth,
+                          bool in_layer = false) {
     using Node = SearchSpace::Node;
     // The parser, resolution and the tree's destructor recurse once per level: bound it here too,
     // for callers that did not read the document through parse_user_json.
@@ -146,13 +189,13 @@ struct Parser {
       }
       if (has_dollar) {
         if (value.size() != 1) fail(path, "a distribution is an object with exactly one '$' key, got " + json_text(value));
-        return parse_distribution(value.begin().key(), value.begin().value(), path, parent, parent_option, depth);
+        return parse_distribution(value.begin().key(), value.begin().value(), path, label, parent, parent_option, depth);
       }
       node.type = Node::Type::Object;
       bool all_constant = true;
       for (auto it = value.begin(); it != value.end(); ++it) {
         const std::string child = path.empty() ? it.key() : path + "." + it.key();
-        node.members.emplace_back(it.key(), parse(it.value(), child, parent, parent_option, depth + 1));
+        node.members.emplace_back(it.key(), parse(it.value(), child, join_label(label, it.key()), parent, parent_option, depth + 1));
         all_constant = all_constant && node.members.back().second.is_constant();
       }
       if (all_constant) return constant(value);
@@ -161,8 +204,15 @@ struct Parser {
     if (value.is_array()) {
       node.type = Node::Type::Array;
       bool all_constant = true;
+      std::map<std::string, int> kind_count, kind_seen;
+      for (const auto& item : value) ++kind_count[layer_kind(item)];
       for (std::size_t i = 0; i < value.size(); ++i) {
-        node.items.push_back(parse(value[i], path + "[" + std::to_string(i) + "]", parent, parent_option, depth + 1));
+        const std::string kind = in_layer ? std::string() : layer_kind(value[i]);
+        std::string segment = "[" + std::to_string(i) + "]";
+        if (in_layer && i == 1) segment.clear();
+        if (!kind.empty()) segment = kind_count[kind] > 1 ? kind + "#" + std::to_string(++kind_seen[kind]) : kind;
+        node.items.push_back(parse(value[i], path + "[" + std::to_string(i) + "]", join_label(label, segment), parent, parent_option,
+                                   depth + 1, !kind.empty()));
         all_constant = all_constant && node.items.back().is_constant();
       }
       if (all_constant) return constant(value);
@@ -177,8 +227,8 @@ struct Parser {
     return node;
   }
 
-  SearchSpace::Node parse_distribution(const std::string& key, const json& args, const std::string& path, int parent, int parent_option,
-                                       int depth) {
+  SearchSpace::Node parse_distribution(const std::string& key, const json& args, const std::string& path, const std::string& label,
+                                       int parent, int parent_option, int depth) {
     static const std::pair<const char*, DistributionKind> kinds[] = {
         {"$uniform", DistributionKind::Uniform},     {"$loguniform", DistributionKind::LogUniform},
         {"$quniform", DistributionKind::QUniform},   {"$qloguniform", DistributionKind::QLogUniform},
@@ -197,8 +247,15 @@ struct Parser {
       fail(path, "unknown distribution '" + quoted_text(key, 60) +
                      "'; use one of $uniform, $loguniform, $quniform, $qloguniform, $randint, $normal, $lognormal, $choice");
     }
-    if (!args.is_array()) fail(path, key + " takes an array of arguments, got " + json_text(args));
+    const bool named_options = p.kind == DistributionKind::Choice && args.is_object();
+    if (!args.is_array() && !named_options) {
+      fail(path, key +
+                     (p.kind == DistributionKind::Choice ? " takes an array of options or an object naming them, got "
+                                                         : " takes an array of arguments, got ") +
+                     json_text(args));
+    }
     p.name = path;
+    p.label = label;
     p.parent = parent;
     p.parent_option = parent_option;
 
@@ -256,11 +313,26 @@ struct Parser {
     node.type = SearchSpace::Node::Type::Param;
     node.param = static_cast<int>(parameters.size());
     node.integer = integer;
+    node.named_options = named_options;
     parameters.push_back(p);
+    stands_for_parent.push_back(false);
     if (p.kind == DistributionKind::Choice) {
-      for (std::size_t i = 0; i < args.size(); ++i) {
-        node.options.push_back(parse(args[i], path + "[" + std::to_string(i) + "]", node.param, static_cast<int>(i), depth + 2));
+      std::vector<std::string> option_labels;
+      int i = 0;
+      for (auto it = args.begin(); it != args.end(); ++it, ++i) {
+        const std::string option_path = named_options ? path + "." + it.key() : path + "[" + std::to_string(i) + "]";
+        const std::size_t first_inside = parameters.size();
+        node.options.push_back(parse(it.value(), option_path, label, node.param, i, depth + 2));
+        if (node.options.back().type == SearchSpace::Node::Type::Param) stands_for_parent[first_inside] = true;
+        option_labels.push_back(named_options ? it.key() : option_text(it.value()));
       }
+      // Short forms may coincide ("7 layers" twice): then each says which option it is.
+      std::map<std::string, int> uses;
+      for (const auto& l : option_labels) ++uses[l];
+      for (std::size_t k = 0; k < option_labels.size(); ++k) {
+        if (uses[option_labels[k]] > 1) option_labels[k] = "#" + std::to_string(k + 1) + " " + option_labels[k];
+      }
+      parameters[static_cast<std::size_t>(node.param)].option_labels = std::move(option_labels);
     }
     return node;
   }
@@ -305,12 +377,17 @@ void describe_node(const SearchSpace::Node& node, const std::vector<Parameter>& 
       const auto index = static_cast<std::size_t>(node.param);
       const double v = values.at(index);
       if (std::isnan(v)) return;
+      const Parameter& p = params[index];
       if (node.options.empty()) {
-        out.emplace_back(params[index].name, node.integer ? json(static_cast<long long>(std::llround(v))) : json(v));
+        out.emplace_back(p.label, node.integer ? json(static_cast<long long>(std::llround(v))) : json(v));
         return;
       }
-      const auto& option = node.options.at(static_cast<std::size_t>(v));
-      out.emplace_back(params[index].name, option.is_constant() ? option.constant : json("option " + std::to_string(static_cast<int>(v))));
+      const auto k = static_cast<std::size_t>(v);
+      const auto& option = node.options.at(k);
+      if (option.type != Type::Param) {  // else the option's own value stands for the choice
+        const bool as_written = !node.named_options && option.is_constant() && option.constant.is_primitive();
+        out.emplace_back(p.label, as_written ? option.constant : json(p.option_labels.at(k)));
+      }
       describe_node(option, params, values, out);
       return;
     }
@@ -367,9 +444,53 @@ SearchSpace& SearchSpace::operator=(SearchSpace&&) noexcept = default;
 SearchSpace SearchSpace::parse(const json& params, const std::string& file) {
   if (!params.is_object()) throw FileError(file, "params", "must be an object mapping names to values or distributions");
   SearchSpace space;
-  Parser parser{file, space.parameters_};
-  *space.root_ = parser.parse(params, "", -1, -1, 1);
+  Parser parser{file, space.parameters_, {}};
+  *space.root_ = parser.parse(params, "", "", -1, -1, 1);
+  space.keep_labels_apart(parser.stands_for_parent);
   return space;
+}
+
+void SearchSpace::keep_labels_apart(const std::vector<bool>& stands_for_parent) {
+  auto parent_of = [&](std::size_t i) { return parameters_[i].parent; };
+  // Whether a and b lie in different options of a choice above both: never active together.
+  auto exclusive = [&](std::size_t a, std::size_t b) {
+    std::map<int, int> options_of_a;
+    for (const Parameter* p = &parameters_[a]; p->parent >= 0; p = &parameters_[static_cast<std::size_t>(p->parent)])
+      options_of_a[p->parent] = p->parent_option;
+    for (const Parameter* p = &parameters_[b]; p->parent >= 0; p = &parameters_[static_cast<std::size_t>(p->parent)]) {
+      const auto found = options_of_a.find(p->parent);
+      if (found != options_of_a.end() && found->second != p->parent_option) return true;
+    }
+    return false;
+  };
+  // Whether `child` (after `ancestor` in parameters()) is a distribution standing for it.
+  auto stands_for = [&](std::size_t child, std::size_t ancestor) {
+    while (stands_for_parent[child]) {
+      child = static_cast<std::size_t>(parent_of(child));
+      if (child == ancestor) return true;
+    }
+    return false;
+  };
+  std::map<std::string, std::vector<std::size_t>> by_label;
+  for (std::size_t i = 0; i < parameters_.size(); ++i) by_label[parameters_[i].label].push_back(i);
+  std::vector<std::size_t> clashing;
+  for (const auto& [label, indices] : by_label) {
+    for (std::size_t x = 0; x < indices.size(); ++x) {
+      for (std::size_t y = x + 1; y < indices.size(); ++y) {
+        const std::size_t a = indices[x], b = indices[y];
+        if (!exclusive(a, b) && !stands_for(b, a)) clashing.insert(clashing.end(), {a, b});
+      }
+    }
+  }
+  for (const std::size_t i : clashing) parameters_[i].label = parameters_[i].name;
+}
+
+std::vector<std::string> SearchSpace::labels() const {
+  std::vector<std::string> out;
+  for (const auto& p : parameters_) {
+    if (std::find(out.begin(), out.end(), p.label) == out.end()) out.push_back(p.label);
+  }
+  return out;
 }
 
 int SearchSpace::index_of(const std::string& name) const {

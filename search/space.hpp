@@ -6,8 +6,13 @@
 // constants, distributions or any JSON holding distributions, which makes the space a tree:
 // a parameter nested in option k of a choice is active only when that choice takes option k.
 //
+// A choice's options are an array (`{"$choice": [32, 64]}`) or an object naming each option
+// (`{"$choice": {"small": [...], "large": [...]}}`, options in the order of their names); the
+// trainer receives the chosen option either way, never its name.
+//
 // Parameters are named by their JSON path ("optimizer.lr", "layers[2].out",
-// "architecture.dropout_prob[1]" for the distribution that is option 1 of that choice).
+// "architecture.dropout_prob[1]" for the distribution that is option 1 of that choice), for error
+// messages and samplers. Summaries use `label` instead, the name a person reads (see Parameter).
 //
 // A point of the space is a vector of doubles, one per parameter in `parameters()` order
 // ("internal values"): the real value for numeric distributions (integers held exactly), the
@@ -37,6 +42,14 @@ const char* to_string(DistributionKind kind);  // "$uniform", ...
 
 struct Parameter {
   std::string name;  // JSON path under params
+  // The keys on its path, without the positions a reader would have to count: a choice's options
+  // add nothing (the choice's value says which option), a layer written ["conv2d", {...}] in an
+  // array is named by its kind ("layers.conv2d#2.out_channels" for the second conv2d of the
+  // array), other array items by their index ("[3]"). Parameters active together never share a
+  // label (those that would keep `name`); a distribution that is itself an option of a choice
+  // shares the choice's label and stands for it when chosen.
+  std::string label;
+  std::vector<std::string> option_labels;  // choice: each option as a person reads it (its name, or a short form)
   DistributionKind kind = DistributionKind::Uniform;
   double low = 0, high = 0, step = 0;  // uniform family and randint (step: q; 1 for randint)
   double mu = 0, sigma = 0;            // normal family
@@ -83,9 +96,13 @@ class SearchSpace {
   // The resolved configuration: params with each distribution replaced by its value.
   // Integers (randint, and q-distributions whose low and q are integers) come out as JSON integers.
   nlohmann::json resolve(const std::vector<double>& values) const;
-  // Each active parameter with the value a person wants to read: the number, or for a choice the
-  // chosen constant (or "option k" when the option holds further parameters). For summaries.
+  // Each active parameter by its label with the value a person wants to read: the number, or for a
+  // choice the chosen constant when it is a number, boolean or null, else its option label. A choice
+  // whose chosen option is a distribution is left out: that distribution's value stands for it.
+  // For summaries.
   std::vector<std::pair<std::string, nlohmann::json>> describe(const std::vector<double>& values) const;
+  // Every label that describe() can return, each once, in the order of parameters().
+  std::vector<std::string> labels() const;
   // The inverse of resolve for a configuration that came from this space; throws UserError
   // naming `where` when the configuration does not fit.
   std::vector<double> values_of(const nlohmann::json& config, const std::string& where) const;
@@ -94,6 +111,9 @@ class SearchSpace {
   struct Node;
 
  private:
+  // Gives the parameters that would share a label while active together their `name` instead.
+  void keep_labels_apart(const std::vector<bool>& stands_for_parent);
+
   std::vector<Parameter> parameters_;
   std::unique_ptr<Node> root_;
 };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <iomanip>
 #include <map>
 #include <ostream>
@@ -23,8 +24,17 @@ std::optional<double> duration_of(const TrialDetail& t) {
   return std::nullopt;
 }
 
-json trial_json(const TrialDetail& t) {
+// Each active parameter of the trial by its label, as the table shows it; empty when the trial's
+// point does not fit the space (an earlier version of the study).
+std::vector<std::pair<std::string, json>> named_params(const SearchSpace& space, const TrialDetail& t) {
+  if (t.point.size() != space.size()) return {};
+  return space.describe(t.point);
+}
+
+json trial_json(const SearchSpace& space, const TrialDetail& t) {
   const auto duration = duration_of(t);
+  json named = json::object();
+  for (auto& [label, value] : named_params(space, t)) named[label] = value;
   return {{"number", t.number},
           {"state", to_string(t.state)},
           {"value", t.value ? json(*t.value) : json(nullptr)},
@@ -33,21 +43,154 @@ json trial_json(const TrialDetail& t) {
           {"steps", t.steps},
           {"error", t.error.empty() ? json(nullptr) : json(t.error)},
           {"worker", t.worker},
-          {"attempt", t.attempt},     // 1 unless the trial ran again (retry, lost worker, resume)
-          {"attempts", t.attempts}};  // the earlier attempts and how each ended
+          {"attempt", t.attempt},    // 1 unless the trial ran again (retry, lost worker, resume)
+          {"attempts", t.attempts},  // the earlier attempts and how each ended
+          {"named_params", named}};
 }
 
-std::string compact(const json& value, std::size_t width) {
-  std::string text;
+// A value as the table prints it: floats to 5 significant digits, strings unquoted.
+std::string compact(const json& value) {
   if (value.is_number_float()) {
     std::ostringstream s;
     s << std::setprecision(5) << value.get<double>();
-    text = s.str();
-  } else {
-    text = value.is_string() ? value.get<std::string>() : value.dump();
+    return s.str();
   }
-  if (text.size() > width) text = text.substr(0, width - 3) + "...";
-  return text;
+  return value.is_string() ? value.get<std::string>() : value.dump();
+}
+
+// Lays out words on lines of at most `width` columns: the first line starts at column `first`
+// (the caller printed what comes before), the next ones are indented by `indent`. A word longer
+// than a line is cut across lines, after a '.' or '=' where one fits. Ends with a newline.
+std::string wrap(const std::vector<std::string>& words, std::size_t first, std::size_t indent, std::size_t width) {
+  std::string out;
+  std::size_t column = first;
+  bool line_empty = true;
+  for (std::string word : words) {
+    // A word that does not fit starts the next line (and is cut there if still too long).
+    if (column + (line_empty ? 0 : 1) + word.size() > width && column > indent) {
+      out += "\n" + std::string(indent, ' ');
+      column = indent;
+      line_empty = true;
+    }
+    if (!line_empty) {
+      out += ' ';
+      ++column;
+    }
+    while (column + word.size() > width && width > column) {
+      // Cut after the last '.' or '=' that fits (a parameter's name splits between its keys).
+      std::size_t cut = width - column;
+      const std::size_t key_end = word.find_last_of(".=", cut - 1);
+      if (key_end != std::string::npos && key_end > 0) cut = key_end + 1;
+      out += word.substr(0, cut) + "\n" + std::string(indent, ' ');
+      word.erase(0, cut);
+      column = indent;
+    }
+    out += word;
+    column += word.size();
+    line_empty = false;
+  }
+  return out + "\n";
+}
+
+std::vector<std::string> words_of(const std::string& text) {
+  std::vector<std::string> words;
+  std::istringstream in(text);
+  for (std::string word; in >> word;) words.push_back(word);
+  return words;
+}
+
+// The table's fixed columns, left to right; the parameters follow, wrapped. One line adds a column.
+struct Column {
+  const char* title;
+  std::size_t width;
+  std::function<std::string(const TrialDetail&)> cell;
+};
+
+const std::vector<Column>& table_columns() {
+  static const std::vector<Column> columns = {
+      {"trial", 7, [](const TrialDetail& t) { return std::to_string(t.number); }},
+      {"state", 10, [](const TrialDetail& t) { return std::string(to_string(t.state)); }},
+      {"value", 14, [](const TrialDetail& t) { return t.value ? compact(json(*t.value)) : std::string("-"); }},
+      {"duration", 10,
+       [](const TrialDetail& t) {
+         const auto duration = duration_of(t);
+         return duration ? format_duration(*duration) : std::string("-");
+       }},
+  };
+  return columns;
+}
+
+// Narrowest room for the parameters beside the fixed columns (wider when one parameter needs it);
+// narrower, they go under each row.
+constexpr std::size_t kMinParamsWidth = 36;
+// Where the parameters and failure reasons start on their own lines.
+constexpr std::size_t kBelowIndent = 4;
+// Narrowest width the table is laid out for, whatever the terminal says.
+constexpr int kMinWidth = 40;
+
+// The rows of the table: the fixed columns, then the parameters that differ between `listed`
+// (the others once, above), then each trial's failure or stop reason.
+void print_table(const SearchSpace& space, const std::vector<const TrialDetail*>& listed, std::size_t width, std::ostream& out) {
+  std::vector<std::vector<std::pair<std::string, json>>> params;
+  for (const TrialDetail* t : listed) params.push_back(named_params(space, *t));
+  // A parameter is common when every listed trial has it with the same value (two trials at least).
+  std::map<std::string, std::pair<json, std::size_t>> seen;  // label: first value, trials with that value
+  for (const auto& trial_params : params) {
+    for (const auto& [label, value] : trial_params) {
+      const auto it = seen.emplace(label, std::make_pair(value, 0)).first;
+      if (it->second.first == value) ++it->second.second;
+    }
+  }
+  auto is_common = [&](const std::string& label) { return listed.size() > 1 && seen.at(label).second == listed.size(); };
+  std::vector<std::string> common;
+  if (!params.empty()) {
+    for (const auto& [label, value] : params.front())
+      if (is_common(label)) common.push_back(label + "=" + compact(value));
+  }
+  if (!common.empty()) {
+    const std::string intro = "same in every trial listed:";
+    out << intro << " " << wrap(common, intro.size() + 1, 2, width);
+  }
+  out << "\n";
+
+  std::string header;
+  for (const auto& c : table_columns()) {
+    header += c.title;
+    header.resize(header.size() + c.width - std::string(c.title).size(), ' ');
+  }
+  std::vector<std::vector<std::string>> differing(listed.size());
+  std::size_t widest = kMinParamsWidth;
+  for (std::size_t i = 0; i < listed.size(); ++i) {
+    for (const auto& [label, value] : params[i]) {
+      if (is_common(label)) continue;
+      differing[i].push_back(label + "=" + compact(value));
+      widest = std::max(widest, differing[i].back().size());
+    }
+  }
+  // Beside the fixed columns when every parameter fits there whole, else under each row.
+  const std::size_t fixed = header.size();
+  const bool beside = width >= fixed + widest;
+  out << (beside ? header + "params" : header.substr(0, header.find_last_not_of(' ') + 1)) << "\n";
+  for (std::size_t i = 0; i < listed.size(); ++i) {
+    const TrialDetail& t = *listed[i];
+    std::string row;
+    for (const auto& c : table_columns()) {
+      std::string cell = c.cell(t);
+      cell.resize(std::max(cell.size() + 1, c.width), ' ');
+      row += cell;
+    }
+    if (beside && !differing[i].empty()) {
+      out << row << wrap(differing[i], row.size(), fixed, width);
+    } else {
+      out << row.substr(0, row.find_last_not_of(' ') + 1) << "\n";
+      if (!differing[i].empty()) out << std::string(kBelowIndent, ' ') << wrap(differing[i], kBelowIndent, kBelowIndent, width);
+    }
+    if (!t.error.empty()) {  // why it failed, or why it stopped early (pruner, patience): its first line
+      std::vector<std::string> reason = words_of(t.error.substr(0, t.error.find('\n')));
+      reason.insert(reason.begin(), t.state == TrialState::Fail ? "failed:" : "stopped:");
+      out << std::string(kBelowIndent, ' ') << wrap(reason, kBelowIndent, kBelowIndent + 2, width);
+    }
+  }
 }
 
 std::string csv_field(std::string text) {
@@ -110,25 +253,24 @@ void summarize(const SummaryOptions& options, std::ostream& out) {
                        {"trainer", spec.trainer},
                        {"counts", counts}};
     json all = json::array();
-    for (const auto& t : trials) all.push_back(trial_json(t));
-    out << json{{"study", study_json}, {"best", best ? trial_json(*best) : json(nullptr)}, {"trials", all}}.dump(2) << "\n";
+    for (const auto& t : trials) all.push_back(trial_json(spec.space, t));
+    out << json{{"study", study_json}, {"best", best ? trial_json(spec.space, *best) : json(nullptr)}, {"trials", all}}.dump(2) << "\n";
     return;
   }
 
   if (options.format == "csv") {
+    const std::vector<std::string> labels = spec.space.labels();
     out << "number,state,value,duration_s,worker";
-    for (const auto& p : spec.space.parameters()) out << "," << csv_field(p.name);
+    for (const auto& label : labels) out << "," << csv_field(label);
     out << ",error\n";
     for (const auto& t : trials) {
       const auto duration = duration_of(t);
       out << t.number << "," << to_string(t.state) << "," << (t.value ? json(*t.value).dump() : "") << ","
           << (duration ? json(*duration).dump() : "") << "," << t.worker;
       std::map<std::string, json> shown;
-      if (t.point.size() == spec.space.size()) {
-        for (auto& [name, value] : spec.space.describe(t.point)) shown[name] = value;
-      }
-      for (const auto& p : spec.space.parameters()) {
-        auto it = shown.find(p.name);
+      for (auto& [label, value] : named_params(spec.space, t)) shown[label] = value;
+      for (const auto& label : labels) {
+        auto it = shown.find(label);
         out << "," << (it == shown.end() ? "" : csv_field(it->second.is_string() ? it->second.get<std::string>() : it->second.dump()));
       }
       out << "," << csv_field(t.error) << "\n";
@@ -136,38 +278,24 @@ void summarize(const SummaryOptions& options, std::ostream& out) {
     return;
   }
 
-  out << "study '" << study.name << "' in " << options.db_path << " (space " << study.space_file << ", " << spec.trainer.value("type", "?")
-      << " trainer, " << spec.sampler.value("type", "random") << " sampler)\n";
-  out << "objective: " << spec.objective_metric << " (" << (minimize ? "min" : "max") << "), " << spec.trials << " trials asked: ";
-  bool first = true;
-  for (const char* s : {"COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING", "INTERRUPTED"}) {
-    out << (first ? "" : ", ") << counts[s] << " " << s;
-    first = false;
-  }
-  out << "\n";
-  if (best) out << "best: trial " << best->number << ", " << spec.objective_metric << " = " << compact(json(*best->value), 20) << "\n";
-  out << "\n"
-      << std::left << std::setw(7) << "trial" << std::setw(10) << "state" << std::setw(14) << "value" << std::setw(10) << "duration"
-      << "params\n";
+  const auto width = static_cast<std::size_t>(std::max(options.width, kMinWidth));
+  out << wrap(words_of("study '" + study.name + "' in " + options.db_path + " (space " + study.space_file + ", " +
+                       spec.trainer.value("type", "?") + " trainer, " + spec.sampler.value("type", "random") + " sampler)"),
+              0, 2, width);
+  std::string counted;
+  for (const char* s : {"COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING", "INTERRUPTED"})
+    counted += (counted.empty() ? "" : ", ") + std::to_string(counts[s]) + " " + s;
+  out << wrap(words_of("objective: " + spec.objective_metric + " (" + (minimize ? "min" : "max") + "), " + std::to_string(spec.trials) +
+                       " trials asked: " + counted),
+              0, 2, width);
+  if (best)
+    out << wrap(
+        words_of("best: trial " + std::to_string(best->number) + ", " + spec.objective_metric + " = " + compact(json(*best->value))), 0, 2,
+        width);
   const std::size_t shown = std::min<std::size_t>(ranked.size(), static_cast<std::size_t>(options.top));
-  for (std::size_t i = 0; i < shown; ++i) {
-    const TrialDetail& t = *ranked[i];
-    const auto duration = duration_of(t);
-    out << std::left << std::setw(7) << t.number << std::setw(10) << to_string(t.state) << std::setw(14)
-        << (t.value ? compact(json(*t.value), 13) : "-") << std::setw(10) << (duration ? format_duration(*duration) : "-");
-    std::string params;
-    if (t.point.size() == spec.space.size()) {
-      for (const auto& [name, value] : spec.space.describe(t.point))
-        params += (params.empty() ? "" : " ") + name + "=" + compact(value, 24);
-    }
-    out << params << "\n";
-    if (!t.error.empty()) {  // why it failed, or why it stopped early (pruner, patience)
-      std::string reason = t.error.substr(0, t.error.find('\n'));
-      out << std::setw(7) << ""
-          << "  " << (t.state == TrialState::Fail ? "failed: " : "stopped: ") << reason << "\n";
-    }
-  }
-  if (ranked.size() > shown) out << "(" << ranked.size() - shown << " more; --top K shows more, --format json shows all)\n";
+  print_table(spec.space, std::vector<const TrialDetail*>(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(shown)), width, out);
+  if (ranked.size() > shown)
+    out << wrap(words_of("(" + std::to_string(ranked.size() - shown) + " more; --top K shows more, --format json shows all)"), 0, 1, width);
 }
 
 }  // namespace hpsearch

@@ -3,10 +3,18 @@
 //
 // JSON: {"study": {...}, "best": TRIAL or null, "trials": [TRIAL, ...]} with
 // TRIAL = {"number", "state", "value", "params", "duration_s", "steps": [{"step": k, METRIC: v}],
-// "error", "worker"}; "params" is the resolved configuration exactly as the trainer received it.
+// "error", "worker", "named_params"}; "params" is the resolved configuration exactly as the trainer
+// received it; "named_params" maps each active parameter's label (search/space.hpp, Parameter::label)
+// to its value as the table shows it, a choice by its option's name or short form.
 // Fields may be added later, never renamed.
+//
+// CSV: one column per parameter label, in the order of the space. The table shows, of the trials
+// listed, only the parameters whose values differ between them (the others once, above the
+// table), wrapped to `width` columns.
 #include <iosfwd>
 #include <string>
+
+#include "core/format.hpp"
 
 namespace hpsearch {
 
@@ -15,6 +23,7 @@ struct SummaryOptions {
   std::string study;  // empty: the only study in the database
   int top = 10;
   std::string format = "table";
+  int width = kDefaultOutputWidth;  // columns of the table's lines (core/format.hpp, output_width)
 };
 
 // Throws UserError for a missing or foreign database, an unknown study or format.

@@ -211,3 +211,63 @@ TEST(Space, RefusesNestingDeeperThanTheLimit) {
     EXPECT_NE(std::string(e.what()).find("nested deeper than 64 levels"), std::string::npos) << e.what();
   }
 }
+
+// Summaries name parameters by the keys on their path and choices by their options (issue 16).
+TEST(SpaceLabels, NameParametersByTheKeysOnTheirPathAndChoicesByTheirOptions) {
+  const auto space = parse(R"({
+    "lr": {"$loguniform": [1e-4, 1e-1]},
+    "layers": {"$choice": {
+      "small": [["conv2d", {"out": {"$quniform": [8, 32, 8]}}], ["flatten", {}]],
+      "large": [["conv2d", {"out": {"$quniform": [8, 32, 8]}}], ["conv2d", {"out": {"$quniform": [16, 64, 16]}}], ["flatten", {}]]}},
+    "drop": {"$choice": [0.0, {"$uniform": [0.1, 0.3]}]},
+    "norm": {"$choice": [null, {"eps": 1e-05, "momentum": 0.1, "affine": true}]},
+    "head": {"$choice": [[["conv2d", {"out": 8}], ["flatten", {}]], [["conv2d", {"out": 16}], ["flatten", {}]]]},
+    "pair": [{"$uniform": [0, 1]}, {"$uniform": [0, 1]}]})");
+  std::vector<std::string> labels;
+  for (const auto& p : space.parameters()) labels.push_back(p.label);
+  // Options of "layers" in the order of their names: "large" (0), then "small" (1).
+  EXPECT_EQ(labels, (std::vector<std::string>{"drop", "drop", "head", "layers", "layers.conv2d#1.out", "layers.conv2d#2.out",
+                                              "layers.conv2d.out", "lr", "norm", "pair[0]", "pair[1]"}));
+  EXPECT_EQ(space.parameters()[3].option_labels, (std::vector<std::string>{"large", "small"}));
+  EXPECT_EQ(space.parameters()[2].option_labels, (std::vector<std::string>{"#1 2 layers", "#2 2 layers"}));
+  EXPECT_EQ(space.parameters()[8].option_labels, (std::vector<std::string>{"null", "{affine,eps,momentum}"}));
+  EXPECT_EQ(space.labels().size(), 10u);  // "drop" once
+
+  // large, conv widths 16 and 32; drop from its uniform; norm's object; head option 2.
+  std::vector<double> point = {1, 0.2, 1, 0, 16, 32, NAN, 0.01, 1, 0.5, 0.5};
+  space.clear_inactive(point);
+  const auto described = space.describe(point);
+  // In the order of the space (keys sorted), each choice before its option's parameters.
+  const std::vector<std::pair<std::string, json>> expected = {{"drop", 0.2},
+                                                              {"head", "#2 2 layers"},
+                                                              {"layers", "large"},
+                                                              {"layers.conv2d#1.out", 16},
+                                                              {"layers.conv2d#2.out", 32},
+                                                              {"lr", 0.01},
+                                                              {"norm", "{affine,eps,momentum}"},
+                                                              {"pair[0]", 0.5},
+                                                              {"pair[1]", 0.5}};
+  EXPECT_EQ(described, expected);
+  // The trainer receives the option, never its name.
+  EXPECT_EQ(space.resolve(point)["layers"].size(), 3u);
+  EXPECT_EQ(space.resolve(point)["drop"], 0.2);
+  point[0] = 0;  // drop = 0.0, the constant
+  EXPECT_EQ(space.describe(point)[0], (std::pair<std::string, json>{"drop", 0.0}));
+}
+
+TEST(SpaceLabels, ParametersActiveTogetherNeverShareALabel) {
+  // Layers of one kind are counted; a layer's further items keep their index; the same label in
+  // two options of one choice is fine, as they are never active together.
+  const auto space = parse(R"({"a": [["conv2d", {"w": {"$uniform": [0, 1]}}, {"w": {"$uniform": [0, 1]}}],
+                                     ["conv2d", {"w": {"$uniform": [0, 1]}}]],
+                              "c": {"$choice": [{"w": {"$uniform": [0, 1]}}, {"w": {"$uniform": [0, 1]}}]}})");
+  std::vector<std::string> labels;
+  for (const auto& p : space.parameters()) labels.push_back(p.label);
+  EXPECT_EQ(labels, (std::vector<std::string>{"a.conv2d#1.w", "a.conv2d#1[2].w", "a.conv2d#2.w", "c", "c.w", "c.w"}));
+}
+
+TEST(SpaceErrors, ANamedChoiceNeedsAnOption) {
+  EXPECT_EQ(error_of(R"({"x": {"$choice": {}}})"), "space.json: params.x: $choice needs at least one option");
+  EXPECT_EQ(error_of(R"({"x": {"$choice": 3}})"),
+            "space.json: params.x: $choice takes an array of options or an object naming them, got 3");
+}

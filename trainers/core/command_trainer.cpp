@@ -296,10 +296,18 @@ double CommandTrainer::run(const TrialContext& trial, StepReporter& reporter) {
   err_lines.flush(on_stderr_line);
   const int status = child.wait();
 
+  // Summaries show a reason's first line: it ends with the last line the program wrote on stderr,
+  // which says why it stopped (python's "can't open file ...", a traceback's exception); the
+  // lines before it follow on the next lines.
   auto tail = [&] {
-    std::string text;
-    for (const auto& l : stderr_tail) text += "\n  " + l;
-    return stderr_tail.empty() ? std::string(" (stderr was empty)") : "; last lines of stderr:" + text;
+    std::string last, text;
+    for (const auto& l : stderr_tail) {
+      text += "\n  " + l;
+      const auto end = l.find_last_not_of(" \t\r");
+      if (end != std::string::npos) last = l.substr(0, end + 1);
+    }
+    if (last.empty()) return std::string(" (stderr was empty)");
+    return ": " + last + "\nlast lines of stderr:" + text;
   };
   if (stopped_by_master) return objective.value_or(std::nan(""));
   if (timed_out) {
