@@ -26,11 +26,15 @@ int run_search_command(int argc, char** argv, const SearchWorld& world);
 // counts by state (app/summarize_command.cpp).
 int run_summarize_command(int argc, char** argv);
 
+// hpsearch best runs.db [--study S] [--trial N]: the resolved configuration of the best (or a
+// chosen) COMPLETE trial as JSON, for train --params and describe --params (app/best_command.cpp).
+int run_best_command(int argc, char** argv);
+
 // hpsearch make-data balls|balls-seq --out DIR --count N --seed S: writes a ball data set.
 int run_make_data_command(int argc, char** argv);
 
-// hpsearch describe SPACE.json [--params P.json]: every layer of a network with its tensor sizes,
-// weights, parameter count and operation counts (app/describe_command.cpp).
+// hpsearch describe (SPACE.json [--params P.json] | --from runs.db [--study S] [--trial N]): every layer of a network with its tensor
+// sizes, weights, parameter count and operation counts (app/describe_command.cpp).
 int run_describe_command(int argc, char** argv);
 
 // hpsearch train SPACE.json (--params P.json | --from runs.db [--study S]) [--epochs E] [--out DIR]: trains one

@@ -4,7 +4,9 @@
 //   hpsearch SPACE.json [--db runs.db] [--trials T] [--study NAME] [--seed S] [--set KEY=VALUE ...]   a search (search_command.cpp)
 //   hpsearch resume runs.db [--study NAME] [--trials T] [--retries N]                                 continue one (search_command.cpp)
 //   hpsearch summarize runs.db [--study NAME] [--top K] [--format table|json|csv]                     (summarize_command.cpp)
+//   hpsearch best runs.db [--study S] [--trial N]                                                     (best_command.cpp)
 //   hpsearch describe SPACE.json [--params P.json] [--input CxHxW] [--outputs N]                      (describe_command.cpp)
+//   hpsearch describe [SPACE.json] --from runs.db [--study S] [--trial N]                              (describe_command.cpp)
 //   hpsearch make-data balls|balls-seq --out DIR [--count N] [--seed S]                                (make_data_command.cpp)
 //   hpsearch train SPACE.json (--params P.json | --from runs.db [--study S]) [--epochs E] [--out DIR]  (train_command.cpp)
 //
@@ -47,7 +49,10 @@ extern const char* const kUsage =
     "      continue a study from the space stored in its database (under mpirun, as a search)\n"
     "  hpsearch summarize runs.db [--study NAME] [--top K] [--format table|json|csv]\n"
     "      show the best trials and the counts by state of a study\n"
+    "  hpsearch best runs.db [--study S] [--trial N]\n"
+    "      print the best COMPLETE trial's (or trial N's) resolved configuration as JSON, for train/describe --params\n"
     "  hpsearch describe SPACE.json [--params P.json] [--input CxHxW] [--outputs N] [--format table|json]\n"
+    "  hpsearch describe [SPACE.json] --from runs.db [--study S] [--trial N] [--input CxHxW] [--outputs N] [--format ...]\n"
     "      every layer of the network: tensor sizes, weights, parameters, multiplications, additions, maximums\n"
     "  hpsearch make-data balls|balls-seq --out DIR [--count N] [--seed S] [--threads T]\n"
     "      write a ball data set in the seed's format (images for detect, sequences for forecast)\n"
@@ -65,10 +70,8 @@ int main(int argc, char** argv) {
   }
   // Subcommands that never talk to other ranks run without MPI.
   const std::map<std::string, int (*)(int, char**)> offline_commands = {
-      {"summarize", run_summarize_command},
-      {"describe", run_describe_command},
-      {"make-data", run_make_data_command},
-      {"train", run_train_command},
+      {"summarize", run_summarize_command}, {"best", run_best_command},   {"describe", run_describe_command},
+      {"make-data", run_make_data_command}, {"train", run_train_command},
   };
   if (const auto found = offline_commands.find(command); found != offline_commands.end()) {
     try {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <iomanip>
 #include <map>
 #include <ostream>
@@ -11,6 +12,7 @@
 #include "core/format.hpp"
 #include "study/sqlite_storage.hpp"
 #include "study/study_spec.hpp"
+#include "study/trial_choice.hpp"
 
 namespace hpsearch {
 
@@ -23,16 +25,40 @@ std::optional<double> duration_of(const TrialDetail& t) {
   return std::nullopt;
 }
 
-json trial_json(const TrialDetail& t) {
+// The step the trial's value came from: the one objective.use picks among its trained steps, or,
+// for a value that is not (a database of an hpsearch that counted step 0, a trainer that returned
+// a value of its own), the first step that reported exactly it; none when no step did.
+std::optional<int> value_step(const TrialDetail& t, const StudySpec& spec) {
+  if (!t.value) return std::nullopt;
+  std::vector<std::pair<int, double>> reported;
+  for (const json& s : t.steps) {
+    if (s.contains("step") && s["step"].is_number_integer() && s.contains(spec.objective_metric) && s[spec.objective_metric].is_number())
+      reported.emplace_back(s["step"].get<int>(), s[spec.objective_metric].get<double>());
+  }
+  const std::optional<StepValue> chosen = objective_from_steps(reported, spec.mode, spec.objective_use);
+  if (chosen && chosen->value == *t.value) return chosen->step;
+  for (const auto& [step, value] : reported)
+    if (value == *t.value) return step;
+  return std::nullopt;
+}
+
+// `root`: the study's trial folders (trial_root); a trial's is given when it exists (a trainer
+// that writes no file makes none).
+json trial_json(const TrialDetail& t, const StudySpec& spec, const std::filesystem::path& root) {
   const auto duration = duration_of(t);
+  const auto step = value_step(t, spec);
+  const std::filesystem::path folder = root / std::to_string(t.number);
+  std::error_code error;
   return {{"number", t.number},
           {"state", to_string(t.state)},
           {"value", t.value ? json(*t.value) : json(nullptr)},
+          {"step", step ? json(*step) : json(nullptr)},  // the step the value came from
           {"params", t.config},
           {"duration_s", duration ? json(*duration) : json(nullptr)},
           {"steps", t.steps},
           {"error", t.error.empty() ? json(nullptr) : json(t.error)},
           {"worker", t.worker},
+          {"folder", std::filesystem::is_directory(folder, error) ? json(folder.string()) : json(nullptr)},
           {"attempt", t.attempt},     // 1 unless the trial ran again (retry, lost worker, resume)
           {"attempts", t.attempts}};  // the earlier attempts and how each ended
 }
@@ -82,6 +108,7 @@ void summarize(const SummaryOptions& options, std::ostream& out) {
   }
   const StudySpec spec = StudySpec::from_document(study.document, options.db_path + " (study " + study.name + ")", study.space_text);
   const auto trials = storage.trial_details(study);
+  const std::filesystem::path root = trial_root(options.db_path, study.name);
 
   // Best first: complete trials by objective, then the others by number.
   std::vector<const TrialDetail*> ranked;
@@ -105,13 +132,16 @@ void summarize(const SummaryOptions& options, std::ostream& out) {
                        {"space_file", study.space_file},
                        {"created_at", study.created_at},
                        {"trials_asked", spec.trials},
-                       {"objective", {{"metric", spec.objective_metric}, {"mode", minimize ? "min" : "max"}}},
+                       {"objective",
+                        {{"metric", spec.objective_metric},
+                         {"mode", minimize ? "min" : "max"},
+                         {"use", spec.objective_use == ObjectiveUse::Last ? "last" : "best"}}},
                        {"sampler", spec.sampler},
                        {"trainer", spec.trainer},
                        {"counts", counts}};
     json all = json::array();
-    for (const auto& t : trials) all.push_back(trial_json(t));
-    out << json{{"study", study_json}, {"best", best ? trial_json(*best) : json(nullptr)}, {"trials", all}}.dump(2) << "\n";
+    for (const auto& t : trials) all.push_back(trial_json(t, spec, root));
+    out << json{{"study", study_json}, {"best", best ? trial_json(*best, spec, root) : json(nullptr)}, {"trials", all}}.dump(2) << "\n";
     return;
   }
 
@@ -145,16 +175,25 @@ void summarize(const SummaryOptions& options, std::ostream& out) {
     first = false;
   }
   out << "\n";
-  if (best) out << "best: trial " << best->number << ", " << spec.objective_metric << " = " << compact(json(*best->value), 20) << "\n";
+  if (best) {
+    const auto step = value_step(*best, spec);
+    out << "best: trial " << best->number << ", " << spec.objective_metric << " = " << compact(json(*best->value), 20)
+        << (step ? " at step " + std::to_string(*step) : "") << "\n";
+  }
+  std::error_code no_folders;
+  if (std::filesystem::is_directory(root, no_folders)) out << "trial folders: " << (root / "N").string() << " (N: the trial's number)\n";
   out << "\n"
-      << std::left << std::setw(7) << "trial" << std::setw(10) << "state" << std::setw(14) << "value" << std::setw(10) << "duration"
+      << std::left << std::setw(7) << "trial" << std::setw(10) << "state" << std::setw(14) << "value" << std::setw(6) << "step"
+      << std::setw(10) << "duration"
       << "params\n";
   const std::size_t shown = std::min<std::size_t>(ranked.size(), static_cast<std::size_t>(options.top));
   for (std::size_t i = 0; i < shown; ++i) {
     const TrialDetail& t = *ranked[i];
     const auto duration = duration_of(t);
+    const auto step = value_step(t, spec);
     out << std::left << std::setw(7) << t.number << std::setw(10) << to_string(t.state) << std::setw(14)
-        << (t.value ? compact(json(*t.value), 13) : "-") << std::setw(10) << (duration ? format_duration(*duration) : "-");
+        << (t.value ? compact(json(*t.value), 13) : "-") << std::setw(6) << (step ? std::to_string(*step) : "-") << std::setw(10)
+        << (duration ? format_duration(*duration) : "-");
     std::string params;
     if (t.point.size() == spec.space.size()) {
       for (const auto& [name, value] : spec.space.describe(t.point))

@@ -2,8 +2,9 @@
 // `hpsearch summarize runs.db [--study NAME] [--top K] [--format table|json|csv]`.
 //
 // JSON: {"study": {...}, "best": TRIAL or null, "trials": [TRIAL, ...]} with
-// TRIAL = {"number", "state", "value", "params", "duration_s", "steps": [{"step": k, METRIC: v}],
-// "error", "worker"}; "params" is the resolved configuration exactly as the trainer received it.
+// TRIAL = {"number", "state", "value", "step", "params", "duration_s", "steps": [{"step": k, METRIC: v}],
+// "error", "worker", "folder"}; "params" is the resolved configuration exactly as the trainer
+// received it, "step" the step the value came from, "folder" the trial's folder (null: none).
 // Fields may be added later, never renamed.
 #include <iosfwd>
 #include <string>
