@@ -67,6 +67,13 @@ po::variables_map parse_command_line(int argc, char** argv, const po::options_de
   return vm;
 }
 
+std::optional<int> trial_option(const po::variables_map& vm, const CommandUsage& usage) {
+  if (!vm.count("trial")) return std::nullopt;
+  const int number = vm["trial"].as<int>();
+  if (number < 0) throw UserError("--trial " + std::to_string(number) + ": a trial number is 0 or more\n" + usage_hint(usage));
+  return number;
+}
+
 json read_params_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw UserError(path + ": cannot read the configuration file");

@@ -8,6 +8,7 @@
 // a subcommand or an option adds its help in the same place.
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 namespace hpsearch {
@@ -43,5 +44,9 @@ boost::program_options::variables_map parse_command_line(int argc, char** argv, 
 // JSON object. A whole trial as summarize prints it ({"number": .., "params": {...}, ...}) is
 // accepted too. An unreadable file is a UserError, a malformed one a FileError naming `path`.
 nlohmann::json read_params_file(const std::string& path);
+
+// The value of an option "trial" declared as po::value<int>() (--trial N of best and describe
+// --from), or none when absent; a negative number is a UserError ending with `usage`.
+std::optional<int> trial_option(const boost::program_options::variables_map& vm, const CommandUsage& usage);
 
 }  // namespace hpsearch

@@ -12,6 +12,7 @@ namespace hpsearch {
 // hpsearch --help and dispatches by their names.
 extern const CommandUsage kSearchUsage, kResumeUsage;  // search_command.cpp
 extern const CommandUsage kSummarizeUsage;             // summarize_command.cpp
+extern const CommandUsage kBestUsage;                  // best_command.cpp
 extern const CommandUsage kDescribeUsage;              // describe_command.cpp
 extern const CommandUsage kMakeDataUsage;              // make_data_command.cpp
 extern const CommandUsage kTrainUsage;                 // train_command.cpp
@@ -37,11 +38,15 @@ int run_search_command(int argc, char** argv, const SearchWorld& world);
 // counts by state (app/summarize_command.cpp).
 int run_summarize_command(int argc, char** argv);
 
+// hpsearch best runs.db [--study S] [--trial N]: the resolved configuration of the best (or a
+// chosen) COMPLETE trial as JSON, for train --params and describe --params (app/best_command.cpp).
+int run_best_command(int argc, char** argv);
+
 // hpsearch make-data balls|balls-seq --out DIR --count N --seed S: writes a ball data set.
 int run_make_data_command(int argc, char** argv);
 
-// hpsearch describe SPACE.json [--params P.json]: every layer of a network with its tensor sizes,
-// weights, parameter count and operation counts (app/describe_command.cpp).
+// hpsearch describe (SPACE.json [--params P.json] | --from runs.db [--study S] [--trial N]): every layer of a network with its tensor
+// sizes, weights, parameter count and operation counts (app/describe_command.cpp).
 int run_describe_command(int argc, char** argv);
 
 // hpsearch train SPACE.json (--params P.json | --from runs.db [--study S]) [--epochs E] [--out DIR]: trains one

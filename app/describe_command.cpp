@@ -1,4 +1,5 @@
 // hpsearch describe SPACE.json [--params P.json] [--input CxHxW] [--outputs N] [--format table|json]
+// hpsearch describe [SPACE.json] --from runs.db [--study S] [--trial N] [...]
 //
 // What seeds 001 and 003 ask students to write by hand for their network: every layer (Fn) with
 // its input and output tensors (Xn), its weight tensors (Wn), its parameter count and its
@@ -7,6 +8,8 @@
 // The architecture is the configuration's `architecture`: from --params (a resolved
 // configuration, such as a trial's "params" in `hpsearch summarize --format json`), else the
 // space's own when it is constant, else the trainer's default network (classify: seed 003's).
+// With --from, the configuration of the best COMPLETE trial (or trial N) of a study in a
+// database, as `hpsearch best` prints it, and the study's stored space unless SPACE.json is given.
 // The input shape and the number of outputs come from the trainer's data folder (classify) or from
 // --input and --outputs.
 #include <boost/program_options.hpp>
@@ -19,6 +22,7 @@
 #include "app/commands.hpp"
 #include "core/errors.hpp"
 #include "study/study_spec.hpp"
+#include "study/trial_choice.hpp"
 #include "trainers/core/architecture.hpp"
 #include "trainers/core/data/classification_files.hpp"
 #include "trainers/torch/classify/classify_trainer.hpp"
@@ -68,42 +72,65 @@ std::vector<int64_t> parse_shape(const std::string& text) {
 }  // namespace
 
 const CommandUsage kDescribeUsage{
-    "describe", "usage: hpsearch describe SPACE.json [--params P.json] [--input CxHxW] [--outputs N] [--format table|json]\n",
+    "describe",
+    "usage: hpsearch describe SPACE.json [--params P.json] [--input CxHxW] [--outputs N] [--format table|json]\n"
+    "       hpsearch describe [SPACE.json] --from runs.db [--study S] [--trial N] [--input CxHxW] [--outputs N] [--format ...]\n",
     "every layer of the network: tensor sizes, weights, parameters, multiplications, additions, maximums",
-    "P.json: a resolved configuration (e.g. a trial's \"params\" from hpsearch summarize --format json);\n"
-    "without it, the space's architecture when it is constant, else the trainer's default network\n"};
+    "P.json: a resolved configuration (e.g. the output of hpsearch best runs.db);\n"
+    "--from: the best COMPLETE trial's configuration (or trial N's) in that database, with the study's space\n"
+    "unless SPACE.json is given; without either, the space's architecture when it is constant, else the\n"
+    "trainer's default network\n"};
 
 int run_describe_command(int argc, char** argv) {
-  std::string space_file, params_file, input_text, format = "table";
+  std::string space_file, params_file, db, study, input_text, format = "table";
   long long outputs = 0;
   po::options_description options("describe options");
   options.add_options()("params", po::value(&params_file)->value_name("P.json"),
                         "a resolved configuration (JSON) holding the architecture")(
+      "from", po::value(&db)->value_name("runs.db"), "describe the best COMPLETE trial (or --trial N) of a study in this database")(
+      "study", po::value(&study)->value_name("S"), "the study in --from (needed when the database holds several)")(
+      "trial", po::value<int>()->value_name("N"), "a COMPLETE trial's number in --from (default: the best)")(
       "input", po::value(&input_text)->value_name("CxHxW"), "one input's shape, CxHxW or F (default: from the trainer's data)")(
       "outputs", po::value(&outputs)->value_name("N"), "the output layer's width (default: the data's classes)")(
       "format", po::value(&format)->value_name("FORMAT"), "table (default) or json");
-  parse_command_line(argc, argv, options, space_file, kDescribeUsage);
-  if (space_file.empty()) throw UserError("describe needs a space file\n" + usage_hint(kDescribeUsage));
+  const po::variables_map vm = parse_command_line(argc, argv, options, space_file, kDescribeUsage);
+  if (space_file.empty() && db.empty()) throw UserError("describe needs a space file or --from runs.db\n" + usage_hint(kDescribeUsage));
+  if (!params_file.empty() && !db.empty())
+    throw UserError("describe takes one of --params P.json and --from runs.db, not both\n" + usage_hint(kDescribeUsage));
+  if (db.empty() && (!study.empty() || vm.count("trial")))
+    throw UserError("--study and --trial choose a trial of --from runs.db; there is no --from\n" + usage_hint(kDescribeUsage));
   if (format != "table" && format != "json") throw UserError("--format " + format + ": use table or json");
 
-  const StudySpec spec = StudySpec::load(space_file, {});
+  // The configuration to describe, when one is given: --params, or a trial of --from.
+  std::optional<json> config;
+  std::string config_source;  // names it in messages
+  std::optional<StudySpec> stored_spec;
+  if (!params_file.empty()) {
+    config = read_params_file(params_file);
+    config_source = params_file;
+  } else if (!db.empty()) {
+    ChosenTrial chosen = choose_trial(db, study, "", trial_option(vm, kDescribeUsage));
+    config = chosen.trial.config;
+    config_source = chosen.source;
+    stored_spec = std::move(chosen.spec);
+  }
+  const StudySpec spec = space_file.empty() ? std::move(*stored_spec) : StudySpec::load(space_file, {});
   const std::string trainer = spec.trainer.value("type", "");
 
   // The configuration whose architecture is described.
   json architecture;
   std::string source;
-  if (!params_file.empty()) {
-    const json config = read_params_file(params_file);
-    if (config.contains("architecture")) {
-      architecture = config["architecture"];
-      source = params_file;
+  if (config) {
+    if (config->contains("architecture")) {
+      architecture = (*config)["architecture"];
+      source = config_source;
     }
   } else {
     for (const auto& p : spec.space.parameters()) {
       if (p.name == "architecture" || p.name.rfind("architecture.", 0) == 0 || p.name.rfind("architecture[", 0) == 0) {
         throw FileError(spec.source, "params." + p.name,
                         "is searched, so the space has no single network: pass --params P.json with a resolved configuration "
-                        "(e.g. a trial's \"params\" from hpsearch summarize --format json)");
+                        "(e.g. from hpsearch best runs.db), or --from runs.db for a trial of a search");
       }
     }
     const json& params = spec.document.at("params");
@@ -114,7 +141,7 @@ int run_describe_command(int argc, char** argv) {
   }
   if (architecture.is_null()) {
     if (trainer != "classify") {
-      throw UserError((params_file.empty() ? spec.source : params_file) + ": no \"architecture\" to describe (the " + trainer +
+      throw UserError((config ? config_source : spec.source) + ": no \"architecture\" to describe (the " + trainer +
                       " trainer has no default network)");
     }
     architecture = default_classify_architecture();
@@ -124,7 +151,7 @@ int run_describe_command(int argc, char** argv) {
   try {
     parsed = nn::parse_architecture(architecture);
   } catch (const ConfigError& e) {
-    throw FileError(params_file.empty() ? spec.source : params_file, "", e.what());
+    throw FileError(config ? config_source : spec.source, "", e.what());
   }
 
   // The input and output sizes.
@@ -146,7 +173,7 @@ int run_describe_command(int argc, char** argv) {
   try {
     cost = nn::describe_architecture(parsed, input, outputs);
   } catch (const ConfigError& e) {
-    throw FileError(params_file.empty() ? spec.source : params_file, "architecture", e.what());
+    throw FileError(config ? config_source : spec.source, "architecture", e.what());
   }
 
   if (format == "json") {

@@ -3,7 +3,7 @@
 //
 //   hpsearch [search] SPACE.json [options]   a search (search_command.cpp); "search" may be left out
 //   hpsearch resume runs.db [options]        continue one (search_command.cpp)
-//   hpsearch summarize | describe | make-data | train ...   (summarize_command.cpp, ...)
+//   hpsearch summarize | best | describe | make-data | train ...   (summarize_command.cpp, ...)
 //   hpsearch --help, hpsearch help CMD, hpsearch CMD --help, hpsearch --version
 //
 // Only the search and resume run under MPI, and only when a launcher started them (mpirun, srun);
@@ -57,6 +57,7 @@ struct Subcommand {
 const std::vector<Subcommand>& offline_subcommands() {
   static const std::vector<Subcommand> list = {
       {kSummarizeUsage, run_summarize_command},
+      {kBestUsage, run_best_command},
       {kDescribeUsage, run_describe_command},
       {kMakeDataUsage, run_make_data_command},
       {kTrainUsage, run_train_command},

@@ -23,6 +23,7 @@
 #include "protocol/protocol.hpp"
 #include "protocol/stop_signals.hpp"
 #include "study/study_setup.hpp"
+#include "study/trial_choice.hpp"
 #include "trainers/torch/registry.hpp"
 #include "worker/mpi_worker.hpp"
 #include "worker/trial_thread.hpp"
@@ -213,8 +214,8 @@ int run_search_command(int argc, char** argv, const SearchWorld& world) {
   // Ranks per trial group: resources.gpus_per_trial, though groups run on CPU too (0: no groups).
   const int group_size = spec.gpus_per_trial;
   if (!alone) {
-    protocol::broadcast_study(
-        protocol::StudyForWorkers{spec.trainer, spec.objective_metric, spec.source, spec.mode, heartbeat_s, group_size});
+    protocol::broadcast_study(protocol::StudyForWorkers{spec.trainer, spec.objective_metric, spec.source, spec.mode, heartbeat_s,
+                                                        group_size, spec.objective_use});
     join_worker_groups(group_size);  // collective: the workers pick their GPUs and form trial groups
   }
   auto sampler = make_sampler(spec.sampler, spec.space, spec.source);
@@ -223,7 +224,8 @@ int run_search_command(int argc, char** argv, const SearchWorld& world) {
   if (size > 1) {
     pool = std::make_unique<MpiWorkerPool>(size, group_size);
   } else {
-    auto own = std::make_unique<TrialThread>(make_trainer(spec.trainer, spec.source), spec.objective_metric, spec.mode);
+    auto own = std::make_unique<TrialThread>(make_trainer(spec.trainer, spec.source), spec.objective_metric, spec.mode, nullptr,
+                                             spec.objective_use);
     trial_thread = own.get();
     pool = std::move(own);
   }
@@ -243,10 +245,9 @@ int run_search_command(int argc, char** argv, const SearchWorld& world) {
   }
   const auto pruner = make_pruner(spec.pruner, spec.source);
 
-  const std::filesystem::path db_path(args.db);
   MasterOptions options;
   options.trials = spec.trials;
-  options.trial_root = db_path.parent_path() / (db_path.stem().string() + "_trials") / args.study;
+  options.trial_root = trial_root(args.db, args.study);
   options.progress = args.progress == "live"    ? Progress::Style::Live
                      : args.progress == "plain" ? Progress::Style::Plain
                      : args.progress == "none"  ? Progress::Style::None

@@ -30,8 +30,8 @@
 #include "core/errors.hpp"
 #include "core/format.hpp"
 #include "core/json_input.hpp"
-#include "study/sqlite_storage.hpp"
 #include "study/study_spec.hpp"
+#include "study/trial_choice.hpp"
 #include "trainers/torch/registry.hpp"
 
 namespace hpsearch {
@@ -59,32 +59,12 @@ std::string number_text(double v) {
 }
 
 // The configuration of the best COMPLETE trial of `study_name` in `db`.
-json best_configuration(const std::string& db, std::string study_name, const std::string& space_stem, int& number) {
-  SqliteStorage storage(db, SqliteStorage::Access::ReadOnly);
-  std::optional<StoredStudy> study;
-  if (!study_name.empty()) {
-    study = storage.find_study(study_name);
-    if (!study) throw UserError(db + ": no study named '" + study_name + "'");
-  } else {
-    study = storage.find_study(space_stem);
-    const auto all = storage.studies();
-    if (!study && all.size() == 1) study = all.front();
-    if (!study)
-      throw UserError(db + ": no study named '" + space_stem + "'; name one with --study (the database holds " +
-                      std::to_string(all.size()) + ")");
-  }
-  const json objective = study->document.value("objective", json::object());
-  const bool maximize = objective.value("mode", std::string("min")) == "max";
-  std::optional<TrialDetail> best;
-  for (const TrialDetail& t : storage.trial_details(*study)) {
-    if (t.state != TrialState::Complete || !t.value || !std::isfinite(*t.value)) continue;
-    if (!best || (maximize ? *t.value > *best->value : *t.value < *best->value)) best = t;
-  }
-  if (!best) throw UserError(db + ": study '" + study->name + "' has no COMPLETE trial with a value yet");
-  number = best->number;
-  std::cerr << "hpsearch train: trial " << best->number << " of study '" << study->name << "' in " << db << ", "
-            << objective.value("metric", std::string("value")) << " = " << *best->value << "\n";
-  return best->config;
+json best_configuration(const std::string& db, const std::string& study_name, const std::string& space_stem, int& number) {
+  const ChosenTrial chosen = choose_trial(db, study_name, space_stem, std::nullopt);
+  number = chosen.trial.number;
+  std::cerr << "hpsearch train: trial " << chosen.trial.number << " of study '" << chosen.study.name << "' in " << db << ", "
+            << chosen.spec.objective_metric << " = " << *chosen.trial.value << "\n";
+  return chosen.trial.config;
 }
 
 // Draws the bar, keeps history.jsonl and applies the configuration's early_stopping.
@@ -108,7 +88,8 @@ class ProgressBar : public StepReporter {
     if (first_step_ < 0) first_step_ = step - 1;
     const int done = step, run_here = step - first_step_;
     const double per_epoch = run_here > 0 ? elapsed / run_here : NAN;
-    if (metrics.contains(objective_) && metrics[objective_].is_number()) {
+    // Step 0, the untrained model, is a reference: not the best (best.pt never holds it).
+    if (step >= 1 && metrics.contains(objective_) && metrics[objective_].is_number()) {
       const double v = metrics[objective_].get<double>();
       if (std::isnan(best_) || (maximize_ ? v > best_ : v < best_)) {
         best_ = v;
@@ -226,8 +207,7 @@ int run_train_command(int argc, char** argv) {
   trial.trial_dir = out_dir.empty() ? std::filesystem::path(stem + "_train") : std::filesystem::path(out_dir);
   trial.objective_metric = spec.objective_metric;
   trial.mode = spec.mode;
-  std::filesystem::create_directories(trial.trial_dir);
-  std::ofstream(trial.trial_dir / "config.json") << config.dump(2) << "\n";
+  std::filesystem::create_directories(trial.trial_dir);  // for history.jsonl; config.json is the trainer's to write
 
   const bool live = progress == "live" || (progress == "auto" && isatty(fileno(stderr)));
   ProgressBar bar(total_epochs, spec.objective_metric, spec.mode == ObjectiveMode::Maximize, patience, live, progress == "none",

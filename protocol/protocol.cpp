@@ -29,9 +29,13 @@ auto decode(const char* name, const std::string& text, Read read) {
 // ---- 1. Start ----
 
 std::string encode(const StudyForWorkers& study) {
-  return json{{"trainer", study.trainer},         {"objective_metric", study.objective_metric},
-              {"source", study.source},           {"mode", study.mode == ObjectiveMode::Maximize ? "max" : "min"},
-              {"heartbeat_s", study.heartbeat_s}, {"group_size", study.group_size}}
+  return json{{"trainer", study.trainer},
+              {"objective_metric", study.objective_metric},
+              {"source", study.source},
+              {"mode", study.mode == ObjectiveMode::Maximize ? "max" : "min"},
+              {"heartbeat_s", study.heartbeat_s},
+              {"group_size", study.group_size},
+              {"use", study.use == ObjectiveUse::Last ? "last" : "best"}}
       .dump();
 }
 
@@ -39,12 +43,15 @@ StudyForWorkers decode_study(const std::string& text) {
   return decode("study", text, [](const json& j) {
     const std::string mode = j.at("mode").get<std::string>();
     if (mode != "min" && mode != "max") throw Error("mode '" + mode + "' is neither min nor max");
+    const std::string use = j.at("use").get<std::string>();
+    if (use != "best" && use != "last") throw Error("use '" + use + "' is neither best nor last");
     return StudyForWorkers{j.at("trainer"),
                            j.at("objective_metric").get<std::string>(),
                            j.at("source").get<std::string>(),
                            mode == "max" ? ObjectiveMode::Maximize : ObjectiveMode::Minimize,
                            j.at("heartbeat_s").get<double>(),
-                           j.at("group_size").get<int>()};
+                           j.at("group_size").get<int>(),
+                           use == "last" ? ObjectiveUse::Last : ObjectiveUse::Best};
   });
 }
 

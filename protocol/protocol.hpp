@@ -80,6 +80,7 @@ struct StudyForWorkers {
   // Ranks per trial group (worker/worker_groups.hpp), from resources.gpus_per_trial; groups run on
   // CPU too (MPI collectives), so it counts ranks, not GPUs. 0 = one rank per trial, no group.
   int group_size = 0;
+  ObjectiveUse use = ObjectiveUse::Best;  // which reported value is a trial's (objective.use)
 };
 
 std::string encode(const StudyForWorkers& study);

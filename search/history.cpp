@@ -1,5 +1,7 @@
 #include "search/history.hpp"
 
+#include <cmath>
+
 #include "core/errors.hpp"
 
 namespace hpsearch {
@@ -22,6 +24,17 @@ TrialState trial_state_from_string(const std::string& text) {
     if (text == to_string(s)) return s;
   }
   throw Error("unknown trial state '" + text + "'");
+}
+
+std::optional<StepValue> objective_from_steps(const std::vector<std::pair<int, double>>& steps, ObjectiveMode mode, ObjectiveUse use) {
+  std::optional<StepValue> chosen;
+  for (const auto& [step, value] : steps) {
+    if (step < 1 || !std::isfinite(value)) continue;
+    const bool better = !chosen || (mode == ObjectiveMode::Minimize ? value < chosen->value : value > chosen->value);
+    // Last: the latest trained step (steps may arrive out of order after a resume's replay).
+    if (use == ObjectiveUse::Last ? (!chosen || step >= chosen->step) : better) chosen = StepValue{step, value};
+  }
+  return chosen;
 }
 
 }  // namespace hpsearch

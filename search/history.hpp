@@ -22,6 +22,21 @@ inline bool is_finished(TrialState s) { return s == TrialState::Complete || s ==
 
 enum class ObjectiveMode { Minimize, Maximize };
 
+// Which of a trial's reported values is its objective (the space file's objective.use): the best
+// over its trained steps, or the last one. Step 0, when a trainer reports it, is the untrained
+// model's evaluation: a reference point, never the trial's result.
+enum class ObjectiveUse { Best, Last };
+
+struct StepValue {
+  int step = 0;
+  double value = 0;
+};
+
+// The trial's objective from its reported (step, objective) values: over steps >= 1 only, and only
+// finite values; nothing when no trained step reported one (the trainer's returned value stands).
+// What the worker sets as a trial's value and what summarize shows the step of.
+std::optional<StepValue> objective_from_steps(const std::vector<std::pair<int, double>>& steps, ObjectiveMode mode, ObjectiveUse use);
+
 struct TrialRecord {
   int number = 0;
   TrialState state = TrialState::Waiting;

@@ -48,7 +48,11 @@ class Storage : public HistorySource {
   // WAITING trial got its new attempt from retry_trial).
   virtual void start_trial(int number, const std::vector<double>& point, const nlohmann::json& config, int worker) = 0;
   // A step report of a RUNNING trial; its objective metric, when a number, joins the trial's
-  // intermediate values in history(). Each step once, in increasing order.
+  // intermediate values in history(). Each step once, in increasing order. Step 0 (an untrained
+  // model's evaluation) joins them too: every trial of a study reports it alike, so it is a fair
+  // comparison point for pruners and shows how far training went. It is never a trial's value:
+  // the storage takes the value finish_trial is given, which the worker computes over steps >= 1
+  // (objective_from_steps), and nothing here recomputes it from the steps.
   virtual void record_step(int number, int step, const nlohmann::json& metrics) = 0;
   // The trial ends: COMPLETE, PRUNED or FAIL, with its value (COMPLETE: the objective; PRUNED: the
   // last reported) and why (FAIL, PRUNED). Its steps stay.

@@ -18,7 +18,11 @@ const settings::Table& objective_table() {
   static const settings::Table table{
       "space file's objective",
       {settings::string("metric", "value", "the reported metric to optimise, e.g. \"valid_loss\""),
-       settings::string("mode", "min", "whether lower (`\"min\"`) or higher (`\"max\"`) values are better", {"min", "max"})},
+       settings::string("mode", "min", "whether lower (`\"min\"`) or higher (`\"max\"`) values are better", {"min", "max"}),
+       settings::string("use", "best",
+                        "a trial's value: the `\"best\"` of its trained steps (>= 1) or the `\"last\"` one; step 0, the untrained "
+                        "model's evaluation, never counts",
+                        {"best", "last"})},
       {},
       "{\"metric\": \"valid_loss\", \"mode\": \"min\"}"};
   return table;
@@ -165,6 +169,7 @@ StudySpec StudySpec::from_document(const json& document, const std::string& wher
   spec.objective_metric = objective.string("metric");
   if (spec.objective_metric.empty()) objective.fail("metric", "must be the name of a reported metric, e.g. \"valid_loss\"");
   spec.mode = objective.string("mode") == "max" ? ObjectiveMode::Maximize : ObjectiveMode::Minimize;
+  spec.objective_use = objective.string("use") == "last" ? ObjectiveUse::Last : ObjectiveUse::Best;
   spec.trials = r.int32("trials");
   spec.retries_failed = r.table("retries").int32("failed");
   spec.gpus_per_trial = r.table("resources").int32("gpus_per_trial");

@@ -22,6 +22,7 @@ struct StudySpec {
   nlohmann::json trainer;   // document["trainer"]
   std::string objective_metric = "value";
   ObjectiveMode mode = ObjectiveMode::Minimize;
+  ObjectiveUse objective_use = ObjectiveUse::Best;  // document["objective"]["use"]
   int trials = 100;
   int retries_failed = 0;  // document["retries"]["failed"]: runs again of a FAIL trial
   int gpus_per_trial = 0;  // document["resources"]["gpus_per_trial"]: ranks per trial group; 0 = no groups

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <filesystem>
 #include <iomanip>
 #include <map>
 #include <ostream>
@@ -12,6 +13,7 @@
 #include "core/format.hpp"
 #include "study/sqlite_storage.hpp"
 #include "study/study_spec.hpp"
+#include "study/trial_choice.hpp"
 
 namespace hpsearch {
 
@@ -31,18 +33,42 @@ std::vector<std::pair<std::string, json>> named_params(const SearchSpace& space,
   return space.describe(t.point);
 }
 
-json trial_json(const SearchSpace& space, const TrialDetail& t) {
+// The step the trial's value came from: the one objective.use picks among its trained steps, or,
+// for a value that is not (a database of an hpsearch that counted step 0, a trainer that returned
+// a value of its own), the first step that reported exactly it; none when no step did.
+std::optional<int> value_step(const TrialDetail& t, const StudySpec& spec) {
+  if (!t.value) return std::nullopt;
+  std::vector<std::pair<int, double>> reported;
+  for (const json& s : t.steps) {
+    if (s.contains("step") && s["step"].is_number_integer() && s.contains(spec.objective_metric) && s[spec.objective_metric].is_number())
+      reported.emplace_back(s["step"].get<int>(), s[spec.objective_metric].get<double>());
+  }
+  const std::optional<StepValue> chosen = objective_from_steps(reported, spec.mode, spec.objective_use);
+  if (chosen && chosen->value == *t.value) return chosen->step;
+  for (const auto& [step, value] : reported)
+    if (value == *t.value) return step;
+  return std::nullopt;
+}
+
+// `root`: the study's trial folders (trial_root); a trial's is given when it exists (a trainer
+// that writes no file makes none).
+json trial_json(const TrialDetail& t, const StudySpec& spec, const std::filesystem::path& root) {
   const auto duration = duration_of(t);
+  const auto step = value_step(t, spec);
+  const std::filesystem::path folder = root / std::to_string(t.number);
+  std::error_code error;
   json named = json::object();
-  for (auto& [label, value] : named_params(space, t)) named[label] = value;
+  for (auto& [label, value] : named_params(spec.space, t)) named[label] = value;
   return {{"number", t.number},
           {"state", to_string(t.state)},
           {"value", t.value ? json(*t.value) : json(nullptr)},
+          {"step", step ? json(*step) : json(nullptr)},  // the step the value came from
           {"params", t.config},
           {"duration_s", duration ? json(*duration) : json(nullptr)},
           {"steps", t.steps},
           {"error", t.error.empty() ? json(nullptr) : json(t.error)},
           {"worker", t.worker},
+          {"folder", std::filesystem::is_directory(folder, error) ? json(folder.string()) : json(nullptr)},
           {"attempt", t.attempt},    // 1 unless the trial ran again (retry, lost worker, resume)
           {"attempts", t.attempts},  // the earlier attempts and how each ended
           {"named_params", named}};
@@ -106,18 +132,22 @@ struct Column {
   std::function<std::string(const TrialDetail&)> cell;
 };
 
-const std::vector<Column>& table_columns() {
-  static const std::vector<Column> columns = {
+std::vector<Column> table_columns(const StudySpec& spec) {
+  return {
       {"trial", 7, [](const TrialDetail& t) { return std::to_string(t.number); }},
       {"state", 10, [](const TrialDetail& t) { return std::string(to_string(t.state)); }},
       {"value", 14, [](const TrialDetail& t) { return t.value ? compact(json(*t.value)) : std::string("-"); }},
+      {"step", 6,
+       [&spec](const TrialDetail& t) {
+         const auto step = value_step(t, spec);
+         return step ? std::to_string(*step) : std::string("-");
+       }},
       {"duration", 10,
        [](const TrialDetail& t) {
          const auto duration = duration_of(t);
          return duration ? format_duration(*duration) : std::string("-");
        }},
   };
-  return columns;
 }
 
 // Narrowest room for the parameters beside the fixed columns (wider when one parameter needs it);
@@ -130,9 +160,10 @@ constexpr int kMinWidth = 40;
 
 // The rows of the table: the fixed columns, then the parameters that differ between `listed`
 // (the others once, above), then each trial's failure or stop reason.
-void print_table(const SearchSpace& space, const std::vector<const TrialDetail*>& listed, std::size_t width, std::ostream& out) {
+void print_table(const StudySpec& spec, const std::vector<const TrialDetail*>& listed, std::size_t width, std::ostream& out) {
+  const std::vector<Column> columns = table_columns(spec);
   std::vector<std::vector<std::pair<std::string, json>>> params;
-  for (const TrialDetail* t : listed) params.push_back(named_params(space, *t));
+  for (const TrialDetail* t : listed) params.push_back(named_params(spec.space, *t));
   // A parameter is common when every listed trial has it with the same value (two trials at least).
   std::map<std::string, std::pair<json, std::size_t>> seen;  // label: first value, trials with that value
   for (const auto& trial_params : params) {
@@ -154,7 +185,7 @@ void print_table(const SearchSpace& space, const std::vector<const TrialDetail*>
   out << "\n";
 
   std::string header;
-  for (const auto& c : table_columns()) {
+  for (const auto& c : columns) {
     header += c.title;
     header.resize(header.size() + c.width - std::string(c.title).size(), ' ');
   }
@@ -174,7 +205,7 @@ void print_table(const SearchSpace& space, const std::vector<const TrialDetail*>
   for (std::size_t i = 0; i < listed.size(); ++i) {
     const TrialDetail& t = *listed[i];
     std::string row;
-    for (const auto& c : table_columns()) {
+    for (const auto& c : columns) {
       std::string cell = c.cell(t);
       cell.resize(std::max(cell.size() + 1, c.width), ' ');
       row += cell;
@@ -225,6 +256,7 @@ void summarize(const SummaryOptions& options, std::ostream& out) {
   }
   const StudySpec spec = StudySpec::from_document(study.document, options.db_path + " (study " + study.name + ")", study.space_text);
   const auto trials = storage.trial_details(study);
+  const std::filesystem::path root = trial_root(options.db_path, study.name);
 
   // Best first: complete trials by objective, then the others by number.
   std::vector<const TrialDetail*> ranked;
@@ -248,13 +280,16 @@ void summarize(const SummaryOptions& options, std::ostream& out) {
                        {"space_file", study.space_file},
                        {"created_at", study.created_at},
                        {"trials_asked", spec.trials},
-                       {"objective", {{"metric", spec.objective_metric}, {"mode", minimize ? "min" : "max"}}},
+                       {"objective",
+                        {{"metric", spec.objective_metric},
+                         {"mode", minimize ? "min" : "max"},
+                         {"use", spec.objective_use == ObjectiveUse::Last ? "last" : "best"}}},
                        {"sampler", spec.sampler},
                        {"trainer", spec.trainer},
                        {"counts", counts}};
     json all = json::array();
-    for (const auto& t : trials) all.push_back(trial_json(spec.space, t));
-    out << json{{"study", study_json}, {"best", best ? trial_json(spec.space, *best) : json(nullptr)}, {"trials", all}}.dump(2) << "\n";
+    for (const auto& t : trials) all.push_back(trial_json(t, spec, root));
+    out << json{{"study", study_json}, {"best", best ? trial_json(*best, spec, root) : json(nullptr)}, {"trials", all}}.dump(2) << "\n";
     return;
   }
 
@@ -288,12 +323,17 @@ void summarize(const SummaryOptions& options, std::ostream& out) {
   out << wrap(words_of("objective: " + spec.objective_metric + " (" + (minimize ? "min" : "max") + "), " + std::to_string(spec.trials) +
                        " trials asked: " + counted),
               0, 2, width);
-  if (best)
-    out << wrap(
-        words_of("best: trial " + std::to_string(best->number) + ", " + spec.objective_metric + " = " + compact(json(*best->value))), 0, 2,
-        width);
+  if (best) {
+    const auto step = value_step(*best, spec);
+    out << wrap(words_of("best: trial " + std::to_string(best->number) + ", " + spec.objective_metric + " = " + compact(json(*best->value)) +
+                         (step ? " at step " + std::to_string(*step) : "")),
+                0, 2, width);
+  }
+  std::error_code no_folders;
+  if (std::filesystem::is_directory(root, no_folders))
+    out << wrap(words_of("trial folders: " + (root / "N").string() + " (N: the trial's number)"), 0, 2, width);
   const std::size_t shown = std::min<std::size_t>(ranked.size(), static_cast<std::size_t>(options.top));
-  print_table(spec.space, std::vector<const TrialDetail*>(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(shown)), width, out);
+  print_table(spec, std::vector<const TrialDetail*>(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(shown)), width, out);
   if (ranked.size() > shown)
     out << wrap(words_of("(" + std::to_string(ranked.size() - shown) + " more; --top K shows more, --format json shows all)"), 0, 1, width);
 }

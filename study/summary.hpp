@@ -2,10 +2,11 @@
 // `hpsearch summarize runs.db [--study NAME] [--top K] [--format table|json|csv]`.
 //
 // JSON: {"study": {...}, "best": TRIAL or null, "trials": [TRIAL, ...]} with
-// TRIAL = {"number", "state", "value", "params", "duration_s", "steps": [{"step": k, METRIC: v}],
-// "error", "worker", "named_params"}; "params" is the resolved configuration exactly as the trainer
-// received it; "named_params" maps each active parameter's label (search/space.hpp, Parameter::label)
-// to its value as the table shows it, a choice by its option's name or short form.
+// TRIAL = {"number", "state", "value", "step", "params", "duration_s", "steps": [{"step": k, METRIC: v}],
+// "error", "worker", "folder", "named_params"}; "params" is the resolved configuration exactly as
+// the trainer received it, "step" the step the value came from, "folder" the trial's folder (null:
+// none); "named_params" maps each active parameter's label (search/space.hpp, Parameter::label) to
+// its value as the table shows it, a choice by its option's name or short form.
 // Fields may be added later, never renamed.
 //
 // CSV: one column per parameter label, in the order of the space. The table shows, of the trials

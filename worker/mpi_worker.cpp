@@ -30,7 +30,8 @@ bool run_group_member(const protocol::StudyForWorkers& study, WorkerGroup& group
   const auto trainer = make_trainer(study.trainer, study.source);
   const StepChannel nowhere = [](const protocol::StepReport&) { return true; };
   for (std::string text = receive_from_leader(group); !text.empty(); text = receive_from_leader(group)) {
-    run_trial(*trainer, protocol::decode_trial(text), study.objective_metric, nowhere, study.mode, nullptr, group.communicator.get());
+    run_trial(*trainer, protocol::decode_trial(text), study.objective_metric, nowhere, study.mode, nullptr, group.communicator.get(),
+              study.use);
   }
   return true;
 }
@@ -45,7 +46,7 @@ bool run_mpi_worker(const protocol::StudyForWorkers& study, WorkerGroup* group) 
   // can send heartbeats and hear a SHUTDOWN while the trainer computes.
   if (group != nullptr && group->rank != 0) return run_group_member(study, *group);
   auto local = std::make_unique<TrialThread>(make_trainer(study.trainer, study.source), study.objective_metric, study.mode,
-                                             group != nullptr ? group->communicator.get() : nullptr);
+                                             group != nullptr ? group->communicator.get() : nullptr, study.use);
   auto leave_group = [&] {
     if (group != nullptr) relay_to_group(*group, "");
   };

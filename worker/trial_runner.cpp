@@ -48,7 +48,12 @@ class ChannelReporter : public StepReporter {
     }
     stopped_ = !channel_({trial_, step, metrics});
     if (stopped_) return false;
+    // Step 0 (the untrained model) is kept as a reference but is not a best to beat: patience
+    // counts from the best trained step.
     if (metrics.is_object() && metrics.contains(metric_) && metrics[metric_].is_number()) {
+      steps_.emplace_back(step, metrics[metric_].get<double>());
+    }
+    if (step >= 1 && metrics.is_object() && metrics.contains(metric_) && metrics[metric_].is_number()) {
       const double value = metrics[metric_].get<double>();
       const double loss = mode_ == ObjectiveMode::Minimize ? value : -value;
       if (std::isfinite(loss) && (!best_ || loss < best_loss_)) {
@@ -69,6 +74,8 @@ class ChannelReporter : public StepReporter {
   std::optional<double> best() const { return best_; }
   int best_step() const { return best_step_; }
   int patience() const { return patience_; }
+  // The objective at each step reported, step 0 included.
+  const std::vector<std::pair<int, double>>& steps() const { return steps_; }
 
  private:
   int trial_;
@@ -79,6 +86,7 @@ class ChannelReporter : public StepReporter {
   bool stopped_ = false, early_stopped_ = false;
   int last_step_ = 0, best_step_ = 0, since_best_ = 0;
   std::optional<double> best_;
+  std::vector<std::pair<int, double>> steps_;
   double best_loss_ = std::numeric_limits<double>::infinity();
   const std::atomic<bool>* cancel_;
 };
@@ -86,16 +94,22 @@ class ChannelReporter : public StepReporter {
 }  // namespace
 
 protocol::TrialResult run_trial(Trainer& trainer, const protocol::TrialAssignment& trial, const std::string& objective_metric,
-                                const StepChannel& channel, ObjectiveMode mode, const std::atomic<bool>* cancel, Communicator* group) {
+                                const StepChannel& channel, ObjectiveMode mode, const std::atomic<bool>* cancel, Communicator* group,
+                                ObjectiveUse use) {
   protocol::TrialResult result;
   result.trial = trial.trial;
   try {
     ChannelReporter reporter(trial.trial, channel, objective_metric, mode, patience_of(trial.config), cancel);
     const TrialContext context{trial.trial, trial.config, trial.trial_dir, objective_metric, mode, group};
-    const double value = trainer.run(context, reporter);
+    const double returned = trainer.run(context, reporter);
+    // The value is decided here, from the reports, for every trainer alike (objective.use); a
+    // trainer that reported no trained step keeps the value it returned, and a non-finite
+    // returned value (a diverged run) still fails the trial.
+    const std::optional<StepValue> reported = objective_from_steps(reporter.steps(), mode, use);
+    const double value = reported && std::isfinite(returned) ? reported->value : returned;
     if (reporter.early_stopped() && reporter.best()) {
       result.state = TrialState::Complete;
-      result.value = reporter.best();
+      result.value = value;
       std::ostringstream why;
       why.precision(6);
       why << "early stopping after step " << reporter.last_step() << ": no improvement for " << reporter.patience() << " step"
@@ -103,7 +117,7 @@ protocol::TrialResult run_trial(Trainer& trainer, const protocol::TrialAssignmen
       result.error = why.str();
     } else if (reporter.stopped()) {
       result.state = TrialState::Pruned;
-      if (std::isfinite(value)) result.value = value;
+      if (std::isfinite(returned)) result.value = returned;  // as far as it got, the trainer's word
       result.error = "stopped by the master after step " + std::to_string(reporter.last_step());
     } else if (!std::isfinite(value)) {
       result.state = TrialState::Fail;

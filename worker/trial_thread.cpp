@@ -9,8 +9,9 @@ namespace {
 constexpr int kOnlyWorker = 0;
 }  // namespace
 
-TrialThread::TrialThread(std::unique_ptr<Trainer> trainer, std::string objective_metric, ObjectiveMode mode, Communicator* group)
-    : trainer_(std::move(trainer)), objective_metric_(std::move(objective_metric)), mode_(mode), group_(group), thread_([this] {
+TrialThread::TrialThread(std::unique_ptr<Trainer> trainer, std::string objective_metric, ObjectiveMode mode, Communicator* group,
+                         ObjectiveUse use)
+    : trainer_(std::move(trainer)), objective_metric_(std::move(objective_metric)), mode_(mode), use_(use), group_(group), thread_([this] {
         worker_loop();
       }) {}
 
@@ -59,7 +60,7 @@ void TrialThread::worker_loop() {
     protocol::WorkerMessage message;
     message.kind = protocol::WorkerMessage::Kind::Result;
     message.worker = kOnlyWorker;
-    message.result = run_trial(*trainer_, trial, objective_metric_, channel, mode_, &cancel_, group_);
+    message.result = run_trial(*trainer_, trial, objective_metric_, channel, mode_, &cancel_, group_, use_);
     {
       std::lock_guard<std::mutex> lock(mutex_);
       busy_ = false;

@@ -22,7 +22,7 @@ class TrialThread : public WorkerPool {
  public:
   // `group`: the trial group this rank leads (worker_groups.hpp), or null; not owned.
   TrialThread(std::unique_ptr<Trainer> trainer, std::string objective_metric, ObjectiveMode mode = ObjectiveMode::Minimize,
-              Communicator* group = nullptr);
+              Communicator* group = nullptr, ObjectiveUse use = ObjectiveUse::Best);
   ~TrialThread() override;
 
   int worker_count() const override { return 1; }
@@ -43,6 +43,7 @@ class TrialThread : public WorkerPool {
   std::unique_ptr<Trainer> trainer_;
   std::string objective_metric_;
   ObjectiveMode mode_;
+  ObjectiveUse use_;
   Communicator* group_;
   std::mutex mutex_;
   std::condition_variable changed_;

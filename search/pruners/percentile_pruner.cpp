@@ -46,8 +46,10 @@ PruneDecision PercentilePruner::decide(const StudyHistory& history, int trial_nu
   if (complete < settings_.startup_trials || others.empty() || static_cast<int>(others.size()) < settings_.min_trials) return {};
 
   double best = std::numeric_limits<double>::infinity();
+  // Over trained steps only, as the trial's own value (objective_from_steps): an untrained
+  // network's step 0 that happens to beat the threshold must not keep a bad trial alive.
   for (const auto& [s, v] : trial.intermediate) {
-    if (s <= step && std::isfinite(v)) best = std::min(best, history.loss(v));
+    if (s >= 1 && s <= step && std::isfinite(v)) best = std::min(best, history.loss(v));
   }
   const std::size_t n = others.size();
   const double threshold = percentile_of(others, settings_.percentile);

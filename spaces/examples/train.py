@@ -3,7 +3,8 @@
 
 hpsearch runs: python3 spaces/examples/train.py --config {config}
 It reads the resolved configuration, "trains", and prints one JSON object per
-epoch on stdout; the objective (here valid_loss) is the last value printed.
+epoch on stdout; the objective (here valid_loss) is the best value printed (the
+last with the space's "objective": {"use": "last"}).
 Anything else it prints goes to the trial's log.txt.
 """
 import argparse

@@ -34,7 +34,7 @@ for t in complete:
     for k in ("train_loss", "train_accuracy", "test_loss", "test_accuracy", "parameters", "epoch_time_s", "confusion_matrix"):
         assert k in last, (k, last)
     assert last["parameters"] <= 256000, last["parameters"]
-    assert t["value"] == max(x["test_accuracy"] for x in steps), t
+    assert t["value"] == max(x["test_accuracy"] for x in steps if x["step"] >= 1), t  # step 0: untrained, never the value
     assert sum(map(sum, last["confusion_matrix"])) == 1000
 # One epoch on 2,000 images: the best trial is far above chance (0.1).
 assert s["best"]["value"] > 0.5, s["best"]

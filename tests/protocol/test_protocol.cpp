@@ -30,8 +30,13 @@ std::string error_of(Decode decode) {
 }  // namespace
 
 TEST(Protocol, StudyRoundTrips) {
-  const StudyForWorkers study{
-      json{{"type", "synthetic"}, {"noise", 0.5}}, "valid_loss", "runs.db (study 'x')", ObjectiveMode::Maximize, 2.5, 4};
+  const StudyForWorkers study{json{{"type", "synthetic"}, {"noise", 0.5}},
+                              "valid_loss",
+                              "runs.db (study 'x')",
+                              ObjectiveMode::Maximize,
+                              2.5,
+                              4,
+                              ObjectiveUse::Last};
   const StudyForWorkers back = decode_study(encode(study));
   EXPECT_EQ(back.trainer, study.trainer);
   EXPECT_EQ(back.objective_metric, "valid_loss");
@@ -39,6 +44,7 @@ TEST(Protocol, StudyRoundTrips) {
   EXPECT_EQ(back.mode, ObjectiveMode::Maximize);
   EXPECT_EQ(back.heartbeat_s, 2.5);
   EXPECT_EQ(back.group_size, 4);
+  EXPECT_EQ(back.use, ObjectiveUse::Last);
   EXPECT_EQ(decode_study(encode(StudyForWorkers{json::object(), "value", "s.json", ObjectiveMode::Minimize, 5, 0})).mode,
             ObjectiveMode::Minimize);
 }

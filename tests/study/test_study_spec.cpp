@@ -64,7 +64,7 @@ TEST(StudySpec, ObjectiveAndDescription) {
   d["objective"] = {{"mode", "max"}};
   EXPECT_EQ(StudySpec::from_document(d, "s.json", "").objective_metric, "value") << "the metric keeps its default";
   d["objective"] = {{"metrc", "accuracy"}};
-  EXPECT_EQ(error_of(d), "s.json: objective.metrc: unknown setting of the space file's objective (it takes metric and mode)");
+  EXPECT_EQ(error_of(d), "s.json: objective.metrc: unknown setting of the space file's objective (it takes metric, mode and use)");
   d["objective"] = {{"metric", ""}};
   EXPECT_EQ(error_of(d), "s.json: objective.metric: must be the name of a reported metric, e.g. \"valid_loss\"");
   d["objective"] = {{"metric", 3}};

@@ -75,7 +75,7 @@ TEST(TrialFailures, CudaOutOfMemoryIsAFailAndTheSameWorkerRunsTheNextTrial) {
                        },
                        [](StepReporter&) -> double { throw std::runtime_error("cuDNN error: out of memory"); },
                        [](StepReporter& reporter) {
-                         reporter.report(1, {{"value", 0.5}});
+                         reporter.report(1, {{"value", 0.25}});  // the value: the reported one (objective.use)
                          return 0.25;
                        }});
   TrialThread pool(std::make_unique<FakeTrainer>(std::move(trainer)), "value");

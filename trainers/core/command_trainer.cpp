@@ -208,13 +208,7 @@ CommandTrainer::CommandTrainer(const nlohmann::json& settings, const std::string
 }
 
 double CommandTrainer::run(const TrialContext& trial, StepReporter& reporter) {
-  std::filesystem::create_directories(trial.trial_dir);
-  const std::filesystem::path config_path = trial.trial_dir / "config.json";
-  {
-    std::ofstream config_file(config_path);
-    config_file << trial.config.dump(2) << "\n";
-    if (!config_file) throw Error("cannot write " + config_path.string());
-  }
+  const std::filesystem::path config_path = write_trial_config(trial);
   std::vector<std::string> argv;
   for (const auto& a : argv_) {
     argv.push_back(substitute(substitute(substitute(a, "{config}", config_path.string()), "{trial_dir}", trial.trial_dir.string()),

@@ -30,6 +30,12 @@ struct TrialContext {
   Communicator* group = nullptr;
 };
 
+// Creates the trial's folder and writes the resolved configuration into it as config.json, the
+// file every trainer with a trial folder leaves there (the command trainer hands its path to the
+// program), so that a folder says which configuration made it. Returns its path; throws Error
+// when it cannot be written.
+std::filesystem::path write_trial_config(const TrialContext& trial);
+
 class StepReporter {
  public:
   virtual ~StepReporter() = default;

@@ -3,7 +3,9 @@
 // replayed to the master, and the best value and time budget behave as documented.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
+#include <fstream>
 
 #include "core/errors.hpp"
 #include "trainers/torch/nn/epoch_loop.hpp"
@@ -128,6 +130,40 @@ TEST_F(EpochLoopTest, EvaluatesBeforeTrainingAsStepZero) {
   ASSERT_EQ(reporter.reports.size(), 3u);
   EXPECT_EQ(reporter.reports[0].first, 0);
   EXPECT_FALSE(reporter.reports[0].second.contains("train_loss"));
+}
+
+// An untrained model that evaluates better than any trained one, as a detect network can.
+class LuckyStartTask : public RegressionTask {
+ public:
+  using RegressionTask::RegressionTask;
+  json train_epoch(int epoch) override {
+    trained_ = true;
+    return RegressionTask::train_epoch(epoch);
+  }
+  json evaluate() override { return trained_ ? RegressionTask::evaluate() : json{{"valid_loss", 1e-12}}; }
+
+ private:
+  bool trained_ = false;
+};
+
+TEST_F(EpochLoopTest, StepZeroIsNeverTheBestNorBestPtAndTheFolderHoldsTheConfiguration) {
+  EpochLoopSettings settings;
+  settings.epochs = 2;
+  settings.evaluate_before_training = true;
+  RecordingReporter reporter;
+  LuckyStartTask task(config_);
+  const double best = run_epoch_loop(context("lucky"), reporter, task, LearningRateSchedule(config_, settings.epochs), settings);
+  ASSERT_EQ(reporter.reports.size(), 3u);
+  EXPECT_EQ(reporter.reports[0].second["valid_loss"].get<double>(), 1e-12);
+  EXPECT_EQ(best, std::min(reporter.reports[1].second["valid_loss"].get<double>(), reporter.reports[2].second["valid_loss"].get<double>()));
+  EXPECT_EQ(json::parse(std::ifstream(root_ / "lucky" / "config.json")), config_);
+
+  RecordingReporter stopped;
+  stopped.stop_after = 0;  // the master stops the trial at step 0: nothing trained, nothing to keep
+  LuckyStartTask again(config_);
+  const double none = run_epoch_loop(context("stopped"), stopped, again, LearningRateSchedule(config_, settings.epochs), settings);
+  EXPECT_TRUE(std::isnan(none));
+  EXPECT_FALSE(std::filesystem::exists(root_ / "stopped" / "best.pt"));
 }
 
 TEST_F(EpochLoopTest, ACheckpointOfAnotherConfigurationIsRefused) {

@@ -77,6 +77,8 @@ bool load_checkpoint(const fs::path& file, EpochTask& task, const json& config, 
   state.elapsed_s = meta.value("elapsed_s", 0.0);
   state.longest_epoch_s = meta.value("longest_epoch_s", 0.0);
   state.reports = meta.at("reports");
+  // A checkpoint written when step 0 could be the best: that untrained value no longer counts.
+  if (state.best_step < 1) state.best = NAN;
   return true;
 }
 
@@ -108,6 +110,7 @@ double run_epoch_loop(const TrialContext& trial, StepReporter& reporter, EpochTa
   // every rank follows rank 0's continue/stop decision, so that all make the same collective calls.
   DataParallel parallel(trial.group);
   const bool leader = parallel.rank() == 0;
+  if (leader) write_trial_config(trial);
   auto tell_master = [&](int step, const json& metrics) { return parallel.agree(leader ? reporter.report(step, metrics) : true); };
 
   LoopState state;
@@ -130,7 +133,8 @@ double run_epoch_loop(const TrialContext& trial, StepReporter& reporter, EpochTa
       throw Error("the objective '" + trial.objective_metric + "' is " + (std::isnan(value) ? "NaN" : "infinite") + " at step " +
                   std::to_string(step));
     }
-    if (improves(value, state.best)) {
+    // Step 0 is the untrained model: reported as a reference, never the trial's best, never best.pt.
+    if (step >= 1 && improves(value, state.best)) {
       state.best = value;
       state.best_step = step;
       if (leader) {

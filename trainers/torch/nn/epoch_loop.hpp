@@ -6,11 +6,13 @@
 // Per epoch e (0-based): reseed Torch from (seed, trial, e); set the schedule's rate; train;
 // evaluate; save `checkpoint.pt` in the trial's folder (model, optimizer, next epoch, best value
 // and the metrics history), and `best.pt` (the model) when the objective improved; report step
-// e + 1 with the metrics plus "lr" and "epoch_time_s". Reseeding at every epoch boundary is what
+// e + 1 with the metrics plus "lr" and "epoch_time_s". Step 0 (evaluate_before_training) is a
+// reference: it never counts as the best and never writes best.pt. Reseeding at every epoch boundary is what
 // makes a trial resumed from its checkpoint the same trial that would have run uninterrupted:
 // nothing random carries over from one epoch to the next but what the checkpoint holds.
 //
-// A trial folder holding a checkpoint.pt whose configuration equals this trial's goes on from it;
+// The folder also gets config.json, the trial's configuration (write_trial_config), as the command
+// trainer's does. A trial folder holding a checkpoint.pt whose configuration equals this trial's goes on from it;
 // a checkpoint of another configuration is an error (the folder belongs to someone else).
 #include <torch/torch.h>
 
@@ -111,7 +113,7 @@ struct EpochLoopSettings {
 void seed_torch(uint64_t seed, int trial, int epoch);
 
 // Runs the epochs, resuming from the trial folder's checkpoint if there is one. Returns the best
-// objective value over the epochs (the one best.pt holds). Throws UserError when the
+// objective value over the trained epochs (the one best.pt holds; NaN when stopped before any). Throws UserError when the
 // objective is missing from the metrics (the space names a metric the trainer does not report), Error
 // when it is not finite.
 double run_epoch_loop(const TrialContext& trial, StepReporter& reporter, EpochTask& task, const LearningRateSchedule& schedule,

@@ -1,0 +1,77 @@
+#include "study/trial_choice.hpp"
+
+#include <cmath>
+
+#include "core/errors.hpp"
+
+namespace hpsearch {
+
+namespace {
+
+std::string study_names(const std::vector<StoredStudy>& studies) {
+  std::string names;
+  for (const auto& s : studies) names += (names.empty() ? "" : ", ") + s.name;
+  return names.empty() ? "none" : names;
+}
+
+StoredStudy pick_study(const SqliteStorage& storage, const std::string& db, const std::string& study_name,
+                       const std::string& default_name) {
+  const auto all = storage.studies();
+  if (!study_name.empty()) {
+    if (auto found = storage.find_study(study_name)) return *found;
+    throw UserError(db + ": no study named '" + study_name + "' (the database holds: " + study_names(all) + "); name one with --study");
+  }
+  if (!default_name.empty()) {
+    if (auto found = storage.find_study(default_name)) return *found;
+  }
+  if (all.size() == 1) return all.front();
+  throw UserError(db + ": " + (default_name.empty() ? std::string() : "no study named '" + default_name + "', and ") + "it holds " +
+                  std::to_string(all.size()) + " studies (" + study_names(all) + "); choose one with --study NAME");
+}
+
+}  // namespace
+
+std::filesystem::path trial_root(const std::string& db, const std::string& study) {
+  const std::filesystem::path path(db);
+  return path.parent_path() / (path.stem().string() + "_trials") / study;
+}
+
+std::filesystem::path trial_folder(const std::string& db, const std::string& study, int number) {
+  return trial_root(db, study) / std::to_string(number);
+}
+
+ChosenTrial choose_trial(const std::string& db, const std::string& study_name, const std::string& default_name, std::optional<int> number) {
+  SqliteStorage storage(db, SqliteStorage::Access::ReadOnly);
+  ChosenTrial chosen;
+  chosen.study = pick_study(storage, db, study_name, default_name);
+  const std::string& name = chosen.study.name;
+  chosen.spec = StudySpec::from_document(chosen.study.document, db + " (study " + name + ")", chosen.study.space_text);
+  const bool maximize = chosen.spec.mode == ObjectiveMode::Maximize;
+  std::optional<TrialDetail> found;
+  const auto trials = storage.trial_details(chosen.study);
+  if (number) {
+    for (const TrialDetail& t : trials)
+      if (t.number == *number) found = t;
+    if (!found) {
+      throw UserError(db + ": study '" + name + "' has no trial " + std::to_string(*number) +
+                      (trials.empty() ? " (it has no trial yet)" : " (its trials are 0 to " + std::to_string(trials.size() - 1) + ")"));
+    }
+    if (found->state != TrialState::Complete || !found->value) {
+      throw UserError(db + ": trial " + std::to_string(*number) + " of study '" + name + "' is " + to_string(found->state) +
+                      ", not COMPLETE; choose a COMPLETE one (hpsearch summarize " + db +
+                      " lists them), or leave out --trial for the best");
+    }
+  } else {
+    for (const TrialDetail& t : trials) {
+      if (t.state != TrialState::Complete || !t.value || !std::isfinite(*t.value)) continue;
+      if (!found || (maximize ? *t.value > *found->value : *t.value < *found->value)) found = t;
+    }
+    if (!found) throw UserError(db + ": study '" + name + "' has no COMPLETE trial with a value yet");
+  }
+  chosen.trial = std::move(*found);
+  chosen.folder = trial_folder(db, name, chosen.trial.number);
+  chosen.source = db + " (trial " + std::to_string(chosen.trial.number) + " of study '" + name + "')";
+  return chosen;
+}
+
+}  // namespace hpsearch
