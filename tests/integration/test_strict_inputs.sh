@@ -58,7 +58,7 @@ refused "$WORK/ok.db: --study brannin: no such study (it holds branin)" resume "
 echo "notes" > "$WORK/notes.txt"
 refused "$WORK/notes.txt: not an hpsearch database (not even SQLite); give the file that a search wrote with --db" summarize "$WORK/notes.txt"
 # A missing data folder: the make-data command is offered as what it does.
-refused "trainer.data: '$WORK/balsl': no such folder; correct the path, or, to generate a synthetic data set there, run: hpsearch make-data balls --out $WORK/balsl" \
+refused "--set trainer.data=$WORK/balsl: '$WORK/balsl': no such folder; correct the path, or, to generate a synthetic data set there, run: hpsearch make-data balls --out $WORK/balsl" \
   spaces/detect.json --db "$WORK/a.db" --set trainer.data="$WORK/balsl"
 nothing_written balsl
 nothing_written a.db
@@ -73,8 +73,8 @@ refused "$WORK/bad_params.json: epochs: must be an integer >= 1, got \"two\"" tr
 printf '%s\n' '{"architecture": {"layers_param": [["nope"]]}}' > "$WORK/bad_arch.json"
 refused "$WORK/bad_arch.json: " train spaces/detect.json --params "$WORK/bad_arch.json" --set trainer.data="$WORK/balls" --out "$WORK/fresh"
 nothing_written fresh
-refused "--set params.x.y=1: params has no parameter 'x'" train tests/spaces/command.json --params "$WORK/params.json" --out "$WORK/fresh" \
-  --set params.x.y=1
+refused "--set params.z.y=1: params has no parameter 'z'" train tests/spaces/command.json --params "$WORK/params.json" --out "$WORK/fresh" \
+  --set params.z.y=1
 nothing_written fresh
 
 # A finished train again: nothing to do, nothing appended; no best.pt announced for a command.
