@@ -109,7 +109,18 @@ json parse_override_value(const std::string& text, const std::string& where) {
   return std::move(*value);
 }
 
-std::string override_flag(const std::string& key, const std::string& value) { return "--set " + quoted_text(key + "=" + value, 80); }
+std::string override_flag(const std::string& key, const std::string& value) {
+  // search and resume give these paths their own flags, which are --set KEY=VALUE by another name
+  // (README): the message names the flag a user most likely typed.
+  static const std::vector<std::pair<std::string, std::string>> shorthands = {{"trials", "--trials"},
+                                                                              {"retries.failed", "--retries"},
+                                                                              {"resources.gpus_per_trial", "--gpus-per-trial"},
+                                                                              {"sampler.seed", "--seed"}};
+  for (const auto& [path, flag] : shorthands) {
+    if (key == path) return flag + " " + quoted_text(value, 60);
+  }
+  return "--set " + quoted_text(key + "=" + value, 80);
+}
 
 void apply_override(json& document, const std::string& key, const std::string& value) {
   if (!is_valid_utf8(key)) throw UserError("--set " + quoted_text(key) + ": the key is not valid UTF-8 text");

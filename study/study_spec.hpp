@@ -62,7 +62,8 @@ std::pair<std::string, std::string> split_assignment(const std::string& text);
 // not UTF-8 and for JSON nested deeper than kMaxJsonDepth.
 nlohmann::json parse_override_value(const std::string& text, const std::string& where = "--set");
 
-// "--set KEY=VALUE", shortened: how messages name one override.
+// "--set KEY=VALUE", shortened, or "--trials T", "--retries N", "--gpus-per-trial G", "--seed S"
+// for the paths that have a flag of their own: how messages name one override.
 std::string override_flag(const std::string& key, const std::string& value);
 
 // One --set KEY=VALUE applied to a document: the key and value checked as user text (UTF-8, the

@@ -22,10 +22,10 @@ refused "--set params.x3.lr=1: params has no parameter 'x3'; a new parameter is 
   --set params.x3.lr=1
 refused "--set params.x1.low=0: params.x1 is a distribution" spaces/branin.json --db "$WORK/a.db" --set params.x1.low=0
 refused "--set params.x1={\"\$uniform\": [0, 1]: not valid JSON" spaces/branin.json --db "$WORK/a.db" --set 'params.x1={"$uniform": [0, 1]'
-refused "--set sampler.seed=[3: not valid JSON" spaces/branin.json --db "$WORK/a.db" --set 'sampler.seed=[3'
+refused "--set trainer.noise=[3: not valid JSON" spaces/branin.json --db "$WORK/a.db" --set 'trainer.noise=[3'
 refused "--set trainer.fucntion=branin: unknown setting of the synthetic trainer (it takes function, steps, noise and sleep_ms)" \
   spaces/branin.json --db "$WORK/a.db" --set trainer.fucntion=branin
-refused "--set sampler.seed=x: must be" spaces/branin.json --db "$WORK/a.db" --set sampler.seed=x
+refused "--seed x: must be an integer" spaces/branin.json --db "$WORK/a.db" --seed x
 nothing_written a.db
 # A key inside a constant object of params: the whole parameter to give instead.
 refused "--set params.misbehave.9=crash: params.misbehave has no key '9'" tests/spaces/command.json --db "$WORK/a.db" \

@@ -25,7 +25,7 @@ expect_refusal "$WORK/bad_sampler.json: sampler.type: unknown sampler 'grid'" "$
 write not_json.json '{"trainer": '
 expect_refusal "$WORK/not_json.json: not valid JSON" "$WORK/not_json.json" --db "$WORK/a.db"
 expect_refusal "$WORK/missing.json: cannot read the space file" "$WORK/missing.json" --db "$WORK/a.db"
-expect_refusal "trials: must be an integer in [1, 100000000], got 0" spaces/branin.json --db "$WORK/a.db" --trials 0
+expect_refusal "--trials 0: must be an integer in [1, 100000000], got 0" spaces/branin.json --db "$WORK/a.db" --trials 0
 [ ! -e "$WORK/a.db" ] || fail "a refused search wrote a database"
 
 # A file that is not an hpsearch database is refused and left as it was.
