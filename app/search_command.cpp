@@ -202,7 +202,7 @@ int run_search_command(int argc, char** argv, const SearchWorld& world) {
     StudyRequest request{args.space_file, args.db, args.study, args.resume, {}, size - 1, args.more_trials};
     for (const auto& s : args.sets) request.overrides.push_back(split_assignment(s));
     // The trainer's settings are checked here, where the trainers are known; its data loads later, on the workers.
-    prepared = prepare_study(request, [](const StudySpec& spec) { make_trainer(spec.trainer, spec.source); });
+    prepared = prepare_study(request, [](const StudySpec& spec) { return check_trainer(spec.trainer, spec.source); });
     args.study = prepared.study.name;  // a resume names the database's only study
   } catch (...) {
     if (!alone) protocol::broadcast_study(std::nullopt);  // 1. refused: every worker ends with exit code 2

@@ -7,8 +7,9 @@
 // `hpsearch summarize --format json`) or from --from, the best COMPLETE trial of a study in a
 // database. --epochs replaces its "epochs". The trainer runs in this process, on the device the
 // trainers choose (CUDA when available), with DIR (default SPACE-NAME_train) as its trial folder:
-// checkpoint.pt and best.pt go there, so running the same command again goes on from the last
-// epoch; history.jsonl gets every epoch's metrics. The configuration's early_stopping, as in a
+// checkpoint.pt and best.pt go there (the LibTorch trainers'), so running the same command again
+// goes on from the last epoch, and says there is nothing to do once every epoch ran; history.jsonl
+// gets every epoch's metrics, once. Nothing is written when the configuration is refused. The configuration's early_stopping, as in a
 // search, stops the run after that many epochs without a strict improvement of the objective.
 //
 // Progress on stderr, one bar per epoch as the seed's tqdm bars showed it: epochs done, elapsed,
@@ -30,6 +31,7 @@
 #include "core/errors.hpp"
 #include "core/format.hpp"
 #include "core/json_input.hpp"
+#include "study/study_setup.hpp"
 #include "study/study_spec.hpp"
 #include "study/trial_choice.hpp"
 #include "trainers/torch/registry.hpp"
@@ -67,41 +69,48 @@ json best_configuration(const std::string& db, const std::string& study_name, co
   return chosen.trial.config;
 }
 
-// Draws the bar, keeps history.jsonl and applies the configuration's early_stopping.
+// Draws the bar, keeps history.jsonl and applies the configuration's early_stopping. Nothing is
+// written before the trainer's first report: a configuration it refuses leaves the folder as it was.
 class ProgressBar : public StepReporter {
  public:
-  ProgressBar(int epochs, std::string objective, bool maximize, int patience, bool live, bool quiet, const std::filesystem::path& history)
+  ProgressBar(int epochs, std::string objective, bool maximize, int patience, bool live, bool quiet, std::filesystem::path folder)
       : epochs_(epochs),
         objective_(std::move(objective)),
         maximize_(maximize),
         patience_(patience),
         live_(live),
         quiet_(quiet),
-        history_(history, std::ios::app),
+        folder_(std::move(folder)),
         start_(std::chrono::steady_clock::now()) {}
 
+  // Reads the history.jsonl of an earlier run into the folder: its epochs count toward the best
+  // and the patience, and are not written again when the trainer replays them from its checkpoint.
+  void replay_history() {
+    std::ifstream in(folder_ / "history.jsonl");
+    std::string line;
+    while (std::getline(in, line)) {
+      const json entry = json::parse(line, nullptr, /*allow_exceptions=*/false);
+      if (!entry.is_object() || !entry.contains("step") || !entry["step"].is_number_integer() || !entry.contains("metrics")) continue;
+      const int step = entry["step"].get<int>();
+      if (step <= recorded_step_) continue;
+      track(step, entry["metrics"]);
+      recorded_step_ = step;
+    }
+  }
+  int recorded_step() const { return recorded_step_; }
+
   bool report(int step, const json& metrics) override {
-    history_ << json{{"step", step}, {"metrics", metrics}}.dump() << "\n";
-    history_.flush();
+    if (step > recorded_step_) {
+      write(step, metrics);
+      track(step, metrics);
+    }
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     // Epochs replayed from a checkpoint arrive at once: the speed counts the epochs run here.
     if (first_step_ < 0) first_step_ = step - 1;
     const int done = step, run_here = step - first_step_;
     const double per_epoch = run_here > 0 ? elapsed / run_here : NAN;
-    // Step 0, the untrained model, is a reference: not the best (best.pt never holds it).
-    if (step >= 1 && metrics.contains(objective_) && metrics[objective_].is_number()) {
-      const double v = metrics[objective_].get<double>();
-      if (std::isnan(best_) || (maximize_ ? v > best_ : v < best_)) {
-        best_ = v;
-        best_step_ = step;
-      }
-    }
     if (!quiet_) draw(done, elapsed, per_epoch, metrics);
-    if (patience_ > 0 && step - best_step_ >= patience_) {
-      stopped_early_ = true;
-      return false;
-    }
-    return true;
+    return !stopped_early_;
   }
 
   void finish() const {
@@ -112,6 +121,31 @@ class ProgressBar : public StepReporter {
   bool stopped_early() const { return stopped_early_; }
 
  private:
+  // One line of history.jsonl, the file opened on the first report (config.json is the trainer's
+  // to write, write_trial_config).
+  void write(int step, const json& metrics) {
+    if (!history_.is_open()) {
+      std::filesystem::create_directories(folder_);
+      history_.open(folder_ / "history.jsonl", std::ios::app);
+    }
+    history_ << json{{"step", step}, {"metrics", metrics}}.dump() << "\n";
+    history_.flush();
+    recorded_step_ = step;
+  }
+
+  // The best objective so far, and the early stop once `patience` epochs brought no improvement.
+  void track(int step, const json& metrics) {
+    // Step 0, the untrained model, is a reference: not the best (best.pt never holds it).
+    if (step >= 1 && metrics.contains(objective_) && metrics[objective_].is_number()) {
+      const double v = metrics[objective_].get<double>();
+      if (std::isnan(best_) || (maximize_ ? v > best_ : v < best_)) {
+        best_ = v;
+        best_step_ = step;
+      }
+    }
+    if (patience_ > 0 && step - best_step_ >= patience_) stopped_early_ = true;
+  }
+
   void draw(int done, double elapsed, double per_epoch, const json& metrics) const {
     constexpr int kWidth = 30;
     const double fraction = epochs_ > 0 ? std::min(1.0, static_cast<double>(done) / epochs_) : 1.0;
@@ -142,7 +176,9 @@ class ProgressBar : public StepReporter {
   bool maximize_;
   int patience_;
   bool live_, quiet_;
+  std::filesystem::path folder_;
   std::ofstream history_;
+  int recorded_step_ = -1;  // the last step in history.jsonl
   std::chrono::steady_clock::time_point start_;
   int first_step_ = -1;
   double best_ = NAN;
@@ -181,16 +217,24 @@ int run_train_command(int argc, char** argv) {
     throw UserError("--progress " + progress + ": use auto, live, plain or none");
   }
 
-  std::vector<std::pair<std::string, std::string>> overrides;
+  // Every check before anything is written: the space with its --set, the trainer's settings, the
+  // configuration's constants against the keys the trainer reads.
+  Overrides overrides;
   for (const auto& s : sets) overrides.push_back(split_assignment(s));
   const StudySpec spec = StudySpec::load(space_file, overrides);
+  const settings::Table* configuration = nullptr;
+  name_overrides_in_errors(overrides, [&] { configuration = check_trainer(spec.trainer, spec.source); });
   const std::string stem = std::filesystem::path(space_file).stem().string();
   int number = 0;
   const std::string source = params_file.empty() ? db : params_file;
   json config = params_file.empty() ? best_configuration(db, study, stem, number) : read_params_file(params_file);
   if (epochs > 0) config["epochs"] = epochs;
-  const int total_epochs =
-      config.contains("epochs") && config["epochs"].is_number() ? static_cast<int>(config["epochs"].get<double>()) : epochs;
+  if (configuration) check_constant_params(config, *configuration, source, "");
+  int total_epochs = epochs;
+  if (config.contains("epochs") && config["epochs"].is_number())
+    total_epochs = static_cast<int>(config["epochs"].get<double>());
+  else if (configuration && configuration->find("epochs"))
+    total_epochs = static_cast<int>(configuration->find("epochs")->fallback.get<double>());  // the trainer's default
   int patience = 0;
   if (config.contains("early_stopping") && !config["early_stopping"].is_null()) {
     const json& p = config["early_stopping"];
@@ -207,33 +251,53 @@ int run_train_command(int argc, char** argv) {
   trial.trial_dir = out_dir.empty() ? std::filesystem::path(stem + "_train") : std::filesystem::path(out_dir);
   trial.objective_metric = spec.objective_metric;
   trial.mode = spec.mode;
-  std::filesystem::create_directories(trial.trial_dir);  // for history.jsonl; config.json is the trainer's to write
+  const bool folder_existed = std::filesystem::exists(trial.trial_dir);
 
   const bool live = progress == "live" || (progress == "auto" && isatty(fileno(stderr)));
   ProgressBar bar(total_epochs, spec.objective_metric, spec.mode == ObjectiveMode::Maximize, patience, live, progress == "none",
-                  trial.trial_dir / "history.jsonl");
+                  trial.trial_dir);
+  bar.replay_history();
+  const std::string folder = trial.trial_dir.string();
+  auto print_result = [&](double value) {
+    std::cout << json{{"best", std::isnan(bar.best()) ? value : bar.best()},
+                      {"best_epoch", bar.best_step()},
+                      {"objective", spec.objective_metric},
+                      {"out", folder}}
+                     .dump()
+              << "\n";
+  };
+  // A finished run again: nothing to train, and nothing appended to its history.
+  if (bar.stopped_early() || (total_epochs > 0 && bar.recorded_step() >= total_epochs)) {
+    std::cerr << "hpsearch train: " << folder << " already "
+              << (bar.stopped_early()
+                      ? "stopped early at epoch " + std::to_string(bar.recorded_step()) + " of " + std::to_string(total_epochs) +
+                            " (no improvement for " + std::to_string(patience) + " epochs): nothing to do; use --out DIR for a fresh run"
+                      : "trained " + std::to_string(bar.recorded_step()) + " epochs of " + std::to_string(total_epochs) +
+                            ": nothing to do; use --epochs N to train further or --out DIR for a fresh run")
+              << "\n";
+    print_result(NAN);
+    return 0;
+  }
   std::cerr << "hpsearch train: " << spec.trainer.value("type", "?") << " trainer, "
-            << (total_epochs > 0 ? count_text(total_epochs, "epoch") : "the default epochs") << ", into " << trial.trial_dir.string()
-            << "\n";
+            << (total_epochs > 0 ? count_text(total_epochs, "epoch") : "the default epochs") << ", into " << folder << "\n";
   double value = NAN;
   try {
     value = trainer->run(trial, bar);
   } catch (const ConfigError& e) {
     bar.finish();
-    // The trainers throw ConfigError for a configuration they cannot read: the user's file.
+    // The trainers throw ConfigError for a configuration they cannot read, before their first
+    // epoch: the user's file; a folder this run made holds nothing of use.
+    if (!folder_existed) std::filesystem::remove_all(trial.trial_dir);
     throw FileError(source, "", e.what());
   }
   bar.finish();
+  // best.pt is the LibTorch trainers' (a command's script keeps what it likes in the folder).
+  const std::filesystem::path best_model = trial.trial_dir / "best.pt";
   std::cerr << "hpsearch train: "
             << (bar.stopped_early() ? "stopped early (no improvement for " + std::to_string(patience) + " epochs); " : "") << "best "
             << spec.objective_metric << " = " << number_text(std::isnan(bar.best()) ? value : bar.best()) << " at epoch " << bar.best_step()
-            << "; model in " << (trial.trial_dir / "best.pt").string() << "\n";
-  std::cout << json{{"best", std::isnan(bar.best()) ? value : bar.best()},
-                    {"best_epoch", bar.best_step()},
-                    {"objective", spec.objective_metric},
-                    {"out", trial.trial_dir.string()}}
-                   .dump()
-            << "\n";
+            << (std::filesystem::exists(best_model) ? "; model in " + best_model.string() : "; files in " + folder) << "\n";
+  print_result(value);
   return 0;
 }
 

@@ -24,7 +24,18 @@ class UserError : public Error {
 class FileError : public UserError {
  public:
   FileError(const std::string& file, const std::string& json_path, const std::string& what)
-      : UserError(file + ": " + (json_path.empty() ? std::string() : json_path + ": ") + what) {}
+      : UserError(file + ": " + (json_path.empty() ? std::string() : json_path + ": ") + what),
+        file_(file),
+        json_path_(json_path),
+        problem_(what) {}
+  // The parts of the message, so that an error about a value the command line set (--set) can
+  // name that flag instead of the file.
+  const std::string& file() const { return file_; }
+  const std::string& json_path() const { return json_path_; }
+  const std::string& problem() const { return problem_; }
+
+ private:
+  std::string file_, json_path_, problem_;
 };
 
 // A value of a trial's resolved configuration that its trainer cannot use: "KEY: what is wrong".

@@ -371,7 +371,8 @@ SqliteStorage::Identity SqliteStorage::identify() {
     Statement t(*this, "SELECT count(*) FROM sqlite_master");
     if (t.step()) id.has_tables = t.integer(0) > 0;
   } catch (const SqliteError& e) {
-    if (e.primary() == SQLITE_NOTADB) close_and_throw(path_ + ": not an hpsearch database (not even SQLite); name another file with --db");
+    if (e.primary() == SQLITE_NOTADB)
+      close_and_throw(path_ + ": not an hpsearch database (not even SQLite); give the file that a search wrote with --db");
     if (e.disk_full_or_read_only() || e.primary() == SQLITE_CANTOPEN || e.primary() == SQLITE_BUSY)
       close_and_throw(std::string(e.what()) +
                       (e.primary() == SQLITE_BUSY ? " (another process holds it locked: run the command again once it is done)" : ""));
@@ -382,7 +383,7 @@ SqliteStorage::Identity SqliteStorage::identify() {
 
 void SqliteStorage::check_identity(const Identity& id) {
   if (id.has_tables && id.application_id != kApplicationId)
-    close_and_throw(path_ + ": a SQLite database, but not hpsearch's; name another file with --db");
+    close_and_throw(path_ + ": a SQLite database, but not hpsearch's; give the file that a search wrote with --db");
   if (id.version > kSchemaVersion) {
     close_and_throw(path_ + ": written by a newer hpsearch (schema " + std::to_string(id.version) + ", this one reads up to " +
                     std::to_string(kSchemaVersion) + "); use that version");

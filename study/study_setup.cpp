@@ -4,6 +4,7 @@
 #include <random>
 
 #include "core/errors.hpp"
+#include "core/json_input.hpp"
 #include "search/sampler.hpp"
 
 namespace hpsearch {
@@ -20,21 +21,33 @@ json without_run_settings(json document) {
 
 namespace {
 
+std::string study_names(const std::vector<StoredStudy>& studies) {
+  std::string names;
+  for (std::size_t i = 0; i < studies.size() && i < 10; ++i) names += (i == 0 ? "" : ", ") + quoted_text(studies[i].name, 60);
+  if (studies.size() > 10) names += ", ... (" + std::to_string(studies.size()) + " in all)";
+  return names;
+}
+
+}  // namespace
+
+StoredStudy choose_study(const std::vector<StoredStudy>& studies, const std::string& db, const std::string& name) {
+  if (studies.empty()) throw UserError(db + ": holds no study yet (a search with --db " + db + " makes one)");
+  if (name.empty()) {
+    if (studies.size() > 1) throw UserError(db + ": holds several studies (" + study_names(studies) + "); name one with --study");
+    return studies.front();
+  }
+  for (const auto& s : studies) {
+    if (s.name == name) return s;
+  }
+  throw UserError(db + ": --study " + quoted_text(name, 60) + ": no such study (it holds " + study_names(studies) + ")");
+}
+
+namespace {
+
 // The study a resume continues: the one named, or the database's only one. Reads the file without
 // writing to it (a refused resume leaves it as it was).
 StoredStudy study_to_resume(const StudyRequest& request) {
-  std::vector<StoredStudy> studies = SqliteStorage(request.db, SqliteStorage::Access::ReadOnly).studies();
-  std::string names;
-  for (const auto& s : studies) names += (names.empty() ? "" : ", ") + s.name;
-  if (studies.empty()) throw UserError(request.db + ": holds no study to resume");
-  if (request.study.empty()) {
-    if (studies.size() > 1) throw UserError(request.db + ": holds several studies (" + names + "); name one with --study");
-    return studies.front();
-  }
-  for (auto& s : studies) {
-    if (s.name == request.study) return s;
-  }
-  throw UserError(request.db + ": --study " + request.study + ": no such study (it holds " + names + ")");
+  return choose_study(SqliteStorage(request.db, SqliteStorage::Access::ReadOnly).studies(), request.db, request.study);
 }
 
 // Same study again: it goes on, with the seed it was given (filled into `document` when the run
@@ -49,15 +62,11 @@ void check_same_space(const StoredStudy& stored_study, json& document, const Stu
   }
   const json stored = without_run_settings(stored_study.document), asked = without_run_settings(document);
   if (stored == asked) return;
-  std::string differing;
-  for (auto it = asked.begin(); it != asked.end(); ++it) {
-    if (!stored.contains(it.key()) || stored[it.key()] != it.value()) differing += (differing.empty() ? "" : ", ") + it.key();
-  }
-  for (auto it = stored.begin(); it != stored.end(); ++it) {
-    if (!asked.contains(it.key())) differing += (differing.empty() ? "" : ", ") + it.key();
-  }
-  throw UserError(request.db + ": study '" + stored_study.name + "' was made from a different space (" + differing + " differ from " +
-                  request.space_file + "); use --study NEW_NAME or another --db to start a new study");
+  // The space file, or "this run" where --set (or --seed) changed it: a value may be either's.
+  const std::string asked_name = request.resume ? "this resume" : request.overrides.empty() ? request.space_file : "this run";
+  throw UserError(request.db + ": study '" + stored_study.name + "' was made from another space (" +
+                  json_differences(stored, asked, "the database", asked_name) +
+                  "); use --study NEW_NAME or another --db to start a new study");
 }
 
 }  // namespace
@@ -100,10 +109,14 @@ PreparedStudy prepare_study_unguarded(const StudyRequest& request, const Trainer
     space_text = loaded.file_text;
   }
 
-  // 2. Every check that needs no database: the spec, the trainer, the sampler, the groups.
-  p.spec = StudySpec::from_document(document, source, space_text);
-  check_trainer(p.spec);  // data loads later, on the workers
-  make_sampler(p.spec.sampler, p.spec.space, p.spec.source);
+  // 2. Every check that needs no database: the spec, the trainer and the constants it reads, the
+  // sampler, the groups; an error about a value --set gave names the flag.
+  name_overrides_in_errors(request.overrides, [&] {
+    p.spec = StudySpec::from_document(document, source, space_text);
+    // Data loads later, on the workers; the constants are checked here, not by each failing trial.
+    if (const settings::Table* configuration = check_trainer(p.spec)) check_constant_params(document["params"], *configuration, source);
+    make_sampler(p.spec.sampler, p.spec.space, p.spec.source);
+  });
   if (const int g = p.spec.gpus_per_trial; g > 0 && request.worker_ranks % g != 0) {
     throw UserError("--gpus-per-trial " + std::to_string(g) + " (resources.gpus_per_trial of " + p.spec.source + "): the " +
                     std::to_string(request.worker_ranks) + " worker ranks do not form whole groups; start 1 + a multiple of " +

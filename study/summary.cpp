@@ -12,6 +12,7 @@
 #include "core/errors.hpp"
 #include "core/format.hpp"
 #include "study/sqlite_storage.hpp"
+#include "study/study_setup.hpp"
 #include "study/study_spec.hpp"
 #include "study/trial_choice.hpp"
 
@@ -239,21 +240,7 @@ void summarize(const SummaryOptions& options, std::ostream& out) {
   }
   if (options.top < 1) throw UserError("--top must be at least 1");
   SqliteStorage storage(options.db_path, SqliteStorage::Access::ReadOnly);
-  const auto studies = storage.studies();
-  StoredStudy study;
-  if (options.study.empty()) {
-    if (studies.size() != 1) {
-      std::string names;
-      for (const auto& s : studies) names += (names.empty() ? "" : ", ") + s.name;
-      throw UserError(options.db_path + ": holds " + std::to_string(studies.size()) + " studies (" + names +
-                      "); choose one with --study NAME");
-    }
-    study = studies.front();
-  } else {
-    auto found = storage.find_study(options.study);
-    if (!found) throw UserError(options.db_path + ": no study named '" + options.study + "'");
-    study = *found;
-  }
+  const StoredStudy study = choose_study(storage.studies(), options.db_path, options.study);
   const StudySpec spec = StudySpec::from_document(study.document, options.db_path + " (study " + study.name + ")", study.space_text);
   const auto trials = storage.trial_details(study);
   const std::filesystem::path root = trial_root(options.db_path, study.name);

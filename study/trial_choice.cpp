@@ -3,30 +3,19 @@
 #include <cmath>
 
 #include "core/errors.hpp"
+#include "study/study_setup.hpp"
 
 namespace hpsearch {
 
 namespace {
 
-std::string study_names(const std::vector<StoredStudy>& studies) {
-  std::string names;
-  for (const auto& s : studies) names += (names.empty() ? "" : ", ") + s.name;
-  return names.empty() ? "none" : names;
-}
-
+// Without --study: the study named as the space file when there is one, else as choose_study.
 StoredStudy pick_study(const SqliteStorage& storage, const std::string& db, const std::string& study_name,
                        const std::string& default_name) {
-  const auto all = storage.studies();
-  if (!study_name.empty()) {
-    if (auto found = storage.find_study(study_name)) return *found;
-    throw UserError(db + ": no study named '" + study_name + "' (the database holds: " + study_names(all) + "); name one with --study");
-  }
-  if (!default_name.empty()) {
+  if (study_name.empty() && !default_name.empty()) {
     if (auto found = storage.find_study(default_name)) return *found;
   }
-  if (all.size() == 1) return all.front();
-  throw UserError(db + ": " + (default_name.empty() ? std::string() : "no study named '" + default_name + "', and ") + "it holds " +
-                  std::to_string(all.size()) + " studies (" + study_names(all) + "); choose one with --study NAME");
+  return choose_study(storage.studies(), db, study_name);
 }
 
 }  // namespace

@@ -76,7 +76,7 @@ set +e
 mpirun -np 3 "$HPSEARCH" spaces/classify.json --db "$WORK/bad.db" --set trainer.data="$WORK/empty" 2> "$WORK/err.log"; code=$?
 set -e
 [ $code -eq 2 ] || fail "empty data folder: exit $code, expected 2"
-grep -q "spaces/classify.json: trainer.data: .*no image-classification data recognised" "$WORK/err.log" || fail "message: $(cat "$WORK/err.log")"
+grep -q -- "--set trainer.data=.*no image-classification data recognised" "$WORK/err.log" || fail "message: $(cat "$WORK/err.log")"
 [ ! -e "$WORK/bad.db" ] || fail "a database was written for a refused search"
 cat "$WORK/summary.txt"
 echo "classify search: ok"

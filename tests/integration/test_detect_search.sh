@@ -46,7 +46,7 @@ set +e
 "$HPSEARCH" spaces/detect.json --db "$WORK/bad.db" --set trainer.data="$WORK/nothing" 2> "$WORK/err.log"; code=$?
 set -e
 [ $code -eq 2 ] || fail "missing data folder: exit $code, expected 2"
-grep -q "spaces/detect.json: trainer.data: .* does not exist; make it with: hpsearch make-data balls --out" "$WORK/err.log" || fail "message: $(cat "$WORK/err.log")"
+grep -q -- "--set trainer.data=.*: no such folder; correct the path, or, to generate a synthetic data set there, run: hpsearch make-data balls --out" "$WORK/err.log" || fail "message: $(cat "$WORK/err.log")"
 echo '{"batch_size": 16,' > "$WORK/broken.json"
 set +e
 "$HPSEARCH" train spaces/detect.json --params "$WORK/broken.json" --set trainer.data="$WORK/balls" 2> "$WORK/err.log"; code=$?

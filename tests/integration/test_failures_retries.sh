@@ -39,12 +39,12 @@ check_summary "$WORK/noretry.db" '
 t = s["trials"][4]
 assert t["state"] == "FAIL" and "exited with code 4" in t["error"] and t["attempt"] == 1 and t["attempts"] == [], t
 '
-# A bad retries value is refused with the field named, and nothing is written.
+# A bad retries value is refused with the flag named, and nothing is written.
 set +e
 mpirun -np 2 "$HPSEARCH" tests/spaces/command.json --db "$WORK/bad.db" --retries -1 > "$WORK/bad.log" 2>&1
 code=$?
 set -e
-[ "$code" = 2 ] && grep -q "tests/spaces/command.json: retries.failed: must be an integer in \[0, 1000\], got -1" "$WORK/bad.log" ||
+[ "$code" = 2 ] && grep -qF -- "--retries -1: must be an integer in [0, 1000], got -1" "$WORK/bad.log" ||
   { cat "$WORK/bad.log"; fail "bad --retries: code $code"; }
 [ ! -e "$WORK/bad.db" ] || fail "a refused search wrote a database"
 

@@ -66,9 +66,9 @@ def rule(t, k):
     return t['error'].startswith('pruned by hyperband bracket %d ' % b) and k in [3 ** i for i in range(b, 3)]
 $CHECKS"
 
-# An unknown pruner key is refused before anything runs, naming pruner.KEY.
+# An unknown pruner key is refused before anything runs, naming the flag and pruner.KEY.
 if "$HPSEARCH" "$WORK/curve.json" --db "$WORK/bad.db" --set 'pruner={"type": "asha", "eta": 3}' 2> "$WORK/bad.log"; then fail "bad pruner accepted"; fi
-grep -q "curve.json: pruner.eta: unknown setting of the asha pruner" "$WORK/bad.log" || { cat "$WORK/bad.log"; fail "message"; }
+grep -qF -- '--set pruner={"type": "asha", "eta": 3}: pruner.eta: unknown setting of the asha pruner' "$WORK/bad.log" || { cat "$WORK/bad.log"; fail "message"; }
 [ ! -e "$WORK/bad.db" ] || fail "a refused space wrote a database"
 
 # Patience: early_stopping = 2 in the configuration stops flat noisy curves early; such trials are

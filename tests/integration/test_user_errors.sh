@@ -25,7 +25,7 @@ expect_refusal "$WORK/bad_sampler.json: sampler.type: unknown sampler 'grid'" "$
 write not_json.json '{"trainer": '
 expect_refusal "$WORK/not_json.json: not valid JSON" "$WORK/not_json.json" --db "$WORK/a.db"
 expect_refusal "$WORK/missing.json: cannot read the space file" "$WORK/missing.json" --db "$WORK/a.db"
-expect_refusal "trials: must be an integer in [1, 100000000], got 0" spaces/branin.json --db "$WORK/a.db" --trials 0
+expect_refusal "--trials 0: must be an integer in [1, 100000000], got 0" spaces/branin.json --db "$WORK/a.db" --trials 0
 [ ! -e "$WORK/a.db" ] || fail "a refused search wrote a database"
 
 # A file that is not an hpsearch database is refused and left as it was.
@@ -36,7 +36,7 @@ expect_refusal "$WORK/notes.txt: not an hpsearch database" spaces/branin.json --
 # The same study name with another space is refused; the study is untouched.
 "$HPSEARCH" spaces/branin.json --db "$WORK/b.db" --trials 3 --progress none
 before=$(sqlite3 "$WORK/b.db" 'select count(*) from trials' 2>/dev/null || "$HPSEARCH" summarize "$WORK/b.db" --format csv | wc -l)
-expect_refusal "study 'branin' was made from a different space (params differ" spaces/branin.json --db "$WORK/b.db" --set 'params.x1={"$uniform": [0, 1]}'
+expect_refusal "study 'branin' was made from another space (params.x1: {\"\$uniform\":[-5,10]} in the database, {\"\$uniform\":[0,1]} in this run)" spaces/branin.json --db "$WORK/b.db" --set 'params.x1={"$uniform": [0, 1]}'
 after=$(sqlite3 "$WORK/b.db" 'select count(*) from trials' 2>/dev/null || "$HPSEARCH" summarize "$WORK/b.db" --format csv | wc -l)
 [ "$before" = "$after" ] || fail "the refused run changed the study"
 

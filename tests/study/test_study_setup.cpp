@@ -20,7 +20,7 @@ namespace {
 const json kSpace = json::parse(R"({"trainer": {"type": "synthetic", "function": "branin"}, "trials": 5,
                                     "params": {"x1": {"$uniform": [-5, 10]}, "x2": {"$uniform": [0, 15]}}})");
 
-const TrainerCheck kAnyTrainer = [](const StudySpec&) {};
+const TrainerCheck kAnyTrainer = [](const StudySpec&) -> const settings::Table* { return nullptr; };
 
 std::string bytes_of(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -72,7 +72,7 @@ TEST(StudySetup, TheSameCommandAgainContinuesTheStudyWithItsSeed) {
   EXPECT_EQ(again.storage->studies().size(), 1u);
 }
 
-TEST(StudySetup, ADifferentSpaceIsRefusedNamingTheKeysAndChangesNothing) {
+TEST(StudySetup, ADifferentSpaceIsRefusedNamingThePathsAndValuesAndChangesNothing) {
   TempDir dir;
   const std::string db = dir.file("runs.db");
   { prepare_study({dir.space("s.json", kSpace), db, "s", false, {}, 0}, kAnyTrainer); }
@@ -82,11 +82,14 @@ TEST(StudySetup, ADifferentSpaceIsRefusedNamingTheKeysAndChangesNothing) {
   other["objective"] = {{"metric", "value"}, {"mode", "max"}};
   const std::string other_file = dir.space("other.json", other);
   EXPECT_EQ(refusal({other_file, db, "s", false, {}, 0}),
-            db + ": study 's' was made from a different space (objective, params differ from " + other_file +
+            db + ": study 's' was made from another space (params.x2: {\"$uniform\":[0,15]} in the database, {\"$uniform\":[0,1]} in " +
+                other_file + "; objective: absent in the database, {\"metric\":\"value\",\"mode\":\"max\"} in " + other_file +
                 "); use --study NEW_NAME or another --db to start a new study");
   EXPECT_EQ(bytes_of(db), before) << "a refused search leaves the database as it was";
   // A resume that changes the space by --set is refused the same way.
-  EXPECT_NE(refusal({"", db, "", true, {{"params.x1", R"({"$uniform": [0, 2]})"}}, 0}).find("(params differ from"), std::string::npos);
+  EXPECT_NE(refusal({"", db, "", true, {{"params.x1", R"({"$uniform": [0, 2]})"}}, 0})
+                .find("(params.x1: {\"$uniform\":[-5,10]} in the database, {\"$uniform\":[0,2]} in this resume)"),
+            std::string::npos);
   EXPECT_EQ(bytes_of(db), before);
 }
 
@@ -119,7 +122,9 @@ TEST(StudySetup, ARefusedRequestWritesNothing) {
   TempDir dir;
   const std::string db = dir.file("runs.db"), space = dir.space("s.json", kSpace);
   // The trainer's check refuses: no database is created.
-  const TrainerCheck refuse = [](const StudySpec& spec) { throw FileError(spec.source, "trainer.function", "unknown"); };
+  const TrainerCheck refuse = [](const StudySpec& spec) -> const settings::Table* {
+    throw FileError(spec.source, "trainer.function", "unknown");
+  };
   EXPECT_EQ(refusal({space, db, "s", false, {}, 0}, refuse), space + ": trainer.function: unknown");
   EXPECT_FALSE(std::filesystem::exists(db));
   // The sampler's settings are checked before the database is opened too.
@@ -172,4 +177,25 @@ TEST(StudySetup, MoreCountsFromTheFinishedTrialsAndFewerTrialsLeaveTheStudyAlone
   EXPECT_FALSE(p.nothing_to_do);
   EXPECT_EQ(p.spec.trials, 7);
   EXPECT_EQ(p.storage->find_study("s")->document["trials"], 7);
+}
+
+TEST(StudySetup, TheTrainersConstantsAreCheckedBeforeAnythingIsWritten) {
+  TempDir dir;
+  const std::string db = dir.file("runs.db");
+  static const settings::Table configuration{
+      "test configuration",
+      {settings::integer("epochs", 1, "epochs", 1), settings::number("x1", 0, "x1"), settings::number("x2", 0, "x2")}};
+  const TrainerCheck reads_epochs = [](const StudySpec&) -> const settings::Table* { return &configuration; };
+  json space = kSpace;
+  space["params"]["epochs"] = 3;
+  const std::string file = dir.space("s.json", space);
+  EXPECT_EQ(refusal({file, db, "s", false, {{"params.epochs", "two"}}, 0}, reads_epochs),
+            "--set params.epochs=two: must be an integer >= 1, got \"two\"");
+  EXPECT_EQ(refusal({file, db, "s", false, {{"params.epoch", "2"}}, 0}, reads_epochs),
+            "--set params.epoch=2: unknown setting of the test configuration (it takes epochs, x1 and x2)");
+  space["params"]["epochs"] = 0;
+  const std::string zero = dir.space("zero.json", space);
+  EXPECT_EQ(refusal({zero, db, "s", false, {}, 0}, reads_epochs), zero + ": params.epochs: must be an integer >= 1, got 0");
+  EXPECT_FALSE(std::filesystem::exists(db));
+  EXPECT_EQ(refusal({file, db, "s", false, {}, 0}, reads_epochs), "no error");
 }

@@ -43,8 +43,10 @@ inline BallTrainerSettings read_ball_trainer_settings(const nlohmann::json& obje
   BallTrainerSettings out;
   out.data = s.string("data");
   if (!std::filesystem::is_directory(out.data)) {
-    s.fail("data", "'" + out.data.string() + "' does not exist; make it with: hpsearch make-data " + make_data_kind + " --out " +
-                       out.data.string());
+    // A mistyped path is the likelier mistake: the command that would fill it with generated
+    // data is offered only as what it is.
+    s.fail("data", "'" + out.data.string() + "': no such folder; correct the path, or, to generate a synthetic data set there, run: " +
+                       "hpsearch make-data " + make_data_kind + " --out " + out.data.string());
   }
   out.deterministic = s.boolean("deterministic");
   out.valid_fraction = s.number("valid_fraction");

@@ -54,4 +54,13 @@ StepPlan step_plan(const nlohmann::json& settings) {
   return plan;
 }
 
+const settings::Table* check_trainer(const nlohmann::json& settings, const std::string& file) {
+  make_trainer(settings, file);
+  const std::string type = settings["type"].get<std::string>();
+  if (type == "classify") return &classify_config_table();
+  if (type == "detect") return &detect_config_table();
+  if (type == "forecast") return &forecast_config_table();
+  return nullptr;
+}
+
 }  // namespace hpsearch

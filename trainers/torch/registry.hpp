@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "core/settings.hpp"
 #include "trainers/core/trainer.hpp"
 
 namespace hpsearch {
@@ -29,5 +30,11 @@ struct StepPlan {
   std::function<std::optional<int>(const nlohmann::json& config)> last_step;
 };
 StepPlan step_plan(const nlohmann::json& settings);
+
+// make_trainer's checks, before a search or a train: returns the table of the configuration keys
+// that trainer reads (classify, detect, forecast), against which the constant parameters are
+// checked before any trial runs, or null for the trainers that take any configuration (a
+// command's script reads what it likes; the synthetic functions read x1..xN and ignore the rest).
+const settings::Table* check_trainer(const nlohmann::json& settings, const std::string& file);
 
 }  // namespace hpsearch

@@ -160,10 +160,16 @@ TEST(BallData, LoadsSequencesInTheOriginalFormat) {
 TEST(BallData, ErrorsNameTheFolderTheFileAndTheMakeDataCommand) {
   TempFolder dir;
   const fs::path missing = dir.path() / "mini_balls";
-  EXPECT_EQ(error_of([&] { load_ball_images(missing); }),
-            missing.string() + ": no such data folder; make one with: hpsearch make-data balls --out " + missing.string());
-  EXPECT_EQ(error_of([&] { load_ball_sequences(missing); }),
-            missing.string() + ": no such data folder; make one with: hpsearch make-data balls-seq --out " + missing.string());
+  EXPECT_EQ(
+      error_of([&] { load_ball_images(missing); }),
+      missing.string() +
+          ": no such data folder; correct the path, or, to generate a synthetic data set there, run: hpsearch make-data balls --out " +
+          missing.string());
+  EXPECT_EQ(
+      error_of([&] { load_ball_sequences(missing); }),
+      missing.string() +
+          ": no such data folder; correct the path, or, to generate a synthetic data set there, run: hpsearch make-data balls-seq --out " +
+          missing.string());
   EXPECT_NE(
       error_of([&] { load_ball_images(dir.path()); }).find("files in the data folder; make them with: hpsearch make-data balls --out "),
       std::string::npos);

@@ -123,12 +123,12 @@ TEST(DetectTrainer, SettingsErrorsNameTheKey) {
     }
     return std::string("no error");
   };
-  EXPECT_EQ(
-      message({{"type", "detect"}, {"data", "/no/such/folder"}}),
-      "spaces/detect.json: trainer.data: '/no/such/folder' does not exist; make it with: hpsearch make-data balls --out /no/such/folder");
+  EXPECT_EQ(message({{"type", "detect"}, {"data", "/no/such/folder"}}),
+            "spaces/detect.json: trainer.data: '/no/such/folder': no such folder; correct the path, or, to generate a synthetic data set "
+            "there, run: hpsearch make-data balls --out /no/such/folder");
   EXPECT_EQ(message({{"type", "forecast"}, {"data", "/no/such/folder"}}),
-            "spaces/detect.json: trainer.data: '/no/such/folder' does not exist; make it with: hpsearch make-data balls-seq --out "
-            "/no/such/folder");
+            "spaces/detect.json: trainer.data: '/no/such/folder': no such folder; correct the path, or, to generate a synthetic data "
+            "set there, run: hpsearch make-data balls-seq --out /no/such/folder");
   EXPECT_EQ(message({{"type", "detect"}}).rfind("spaces/detect.json: trainer.data: is required", 0), 0u);
   const std::string tmp = fs::temp_directory_path().string();
   EXPECT_EQ(

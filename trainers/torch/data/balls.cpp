@@ -38,7 +38,8 @@ std::map<long, fs::path> numbered_files(const fs::path& folder, const std::strin
 }
 
 void check_folder(const fs::path& folder, const char* kind) {
-  const std::string make = std::string("make one with: hpsearch make-data ") + kind + " --out " + folder.string();
+  const std::string make = std::string("correct the path, or, to generate a synthetic data set there, run: hpsearch make-data ") + kind +
+                           " --out " + folder.string();
   std::error_code ec;
   if (!fs::exists(folder, ec)) throw UserError(folder.string() + ": no such data folder; " + make);
   if (!fs::is_directory(folder, ec)) throw UserError(folder.string() + ": not a folder; the data set is a folder of files (" + make + ")");
