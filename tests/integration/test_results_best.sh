@@ -78,8 +78,8 @@ expect_refusal() {  # expect_refusal 'GREP PATTERN' hpsearch arguments...
   set -e
   [ $code -eq 2 ] && [ ! -s "$WORK/out.txt" ] && grep -qF -- "$pattern" "$WORK/err.log" || fail "$*: exit $code, $(cat "$WORK/err.log")"
 }
-expect_refusal "holds several studies ('classify', 'failing'); name one with --study" best "$WORK/runs.db"
-expect_refusal "--study 'clasify': no such study (it holds 'classify', 'failing')" best "$WORK/runs.db" --study clasify
+expect_refusal "holds several studies (classify, failing); name one with --study" best "$WORK/runs.db"
+expect_refusal "--study clasify: no such study (it holds classify, failing)" best "$WORK/runs.db" --study clasify
 expect_refusal "study 'classify' has no trial 99 (its trials are 0 to 2)" best "$WORK/runs.db" --study classify --trial 99
 expect_refusal "trial 0 of study 'failing' is FAIL, not COMPLETE" best "$WORK/runs.db" --study failing --trial 0
 expect_refusal "study 'failing' has no COMPLETE trial" describe --from "$WORK/runs.db" --study failing

@@ -24,7 +24,7 @@ std::string table_of(int width) {
   TempDir dir;
   const StudyRequest request{dir.space("tree.json", kTreeSpace), dir.file("runs.db"), "tree", false, {}, 0};
   {
-    PreparedStudy p = prepare_study(request, [](const StudySpec&) {});
+    PreparedStudy p = prepare_study(request, [](const StudySpec&) -> const settings::Table* { return nullptr; });
     const std::vector<std::vector<double>> points = {{0, 16, NAN, 1.5}, {1, NAN, 24, 2.5}, {1, NAN, 8, 3.5}};
     for (int n = 0; n < 3; ++n) {
       // Parameters in the space's order: layers (large, small), large's out, small's out, x1 ("loss" is after "layers").

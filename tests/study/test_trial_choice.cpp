@@ -64,7 +64,7 @@ TEST(TrialChoice, TheBestCompleteTrialOrANamedOneWithItsConfigurationAndFolder) 
 TEST(TrialChoice, RefusalsSayWhatIsWrongAndWhatExists) {
   TempDir dir;
   const std::string db = make_database(dir);
-  EXPECT_EQ(refusal(db, "nope", std::nullopt), db + ": --study 'nope': no such study (it holds 's')");
+  EXPECT_EQ(refusal(db, "nope", std::nullopt), db + ": --study nope: no such study (it holds s)");
   EXPECT_EQ(refusal(db, "", 7), db + ": study 's' has no trial 7 (its trials are 0 to 2)");
   EXPECT_NE(refusal(db, "", 1).find(db + ": trial 1 of study 's' is FAIL, not COMPLETE"), std::string::npos) << refusal(db, "", 1);
 }
