@@ -31,3 +31,22 @@ assert s["study"]["sampler"]["seed"] == 7
 check_summary "$WORK/single.db" 'assert [t["state"] for t in s["trials"]] == ["COMPLETE"] * 5'
 "$HPSEARCH" summarize "$WORK/runs.db" | grep -q "60 COMPLETE" || fail "table summary lacks the counts"
 echo "synthetic search: ok"
+
+# objective.use through the CLI: a noisy learning curve's trial value is its best trained step by
+# default, its last step with "use": "last"; step 0 (none here) never counts.
+for use in best last; do
+  "$HPSEARCH" spaces/learning_curve.json --db "$WORK/use.db" --study "$use" --trials 4 --progress none \
+    --set trainer.steps=12 --set trainer.noise=5 --set objective.use=$use
+  "$HPSEARCH" summarize "$WORK/use.db" --study "$use" --format json > "$WORK/use.json"
+  python3 - "$WORK/use.json" "$use" <<'PY'
+import json, sys
+s, use = json.load(open(sys.argv[1])), sys.argv[2]
+for t in s["trials"]:
+    trained = [(p["step"], p["value"]) for p in t["steps"] if p["step"] >= 1]
+    assert len(trained) == 12, t["steps"]
+    step, value = min(trained, key=lambda p: p[1]) if use == "best" else trained[-1]
+    assert t["value"] == value and t["step"] == step, (use, t["value"], t["step"], step, value)
+assert use == "last" or any(t["steps"][-1]["value"] != t["value"] for t in s["trials"]), "noise never made best differ from last"
+PY
+done
+echo "objective.use best and last: ok"
