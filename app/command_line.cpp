@@ -67,6 +67,18 @@ po::variables_map parse_command_line(int argc, char** argv, const po::options_de
   return vm;
 }
 
+std::optional<long long> whole_integer(const std::string& text) {
+  std::size_t used = 0;
+  long long value = 0;
+  try {
+    value = std::stoll(text, &used);
+  } catch (const std::exception&) {  // std::stoll's own: no digits, or out of range
+    return std::nullopt;
+  }
+  if (used != text.size()) return std::nullopt;
+  return value;
+}
+
 std::optional<int> trial_option(const po::variables_map& vm, const CommandUsage& usage) {
   if (!vm.count("trial")) return std::nullopt;
   const int number = vm["trial"].as<int>();

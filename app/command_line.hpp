@@ -45,6 +45,10 @@ boost::program_options::variables_map parse_command_line(int argc, char** argv, 
 // accepted too. An unreadable file is a UserError, a malformed one a FileError naming `path`.
 nlohmann::json read_params_file(const std::string& path);
 
+// A command-line value read as a whole integer ("12"; not "12x", "", or beyond long long), or
+// none: the caller says which option and range in its own message.
+std::optional<long long> whole_integer(const std::string& text);
+
 // The value of an option "trial" declared as po::value<int>() (--trial N of best and describe
 // --from), or none when absent; a negative number is a UserError ending with `usage`.
 std::optional<int> trial_option(const boost::program_options::variables_map& vm, const CommandUsage& usage);

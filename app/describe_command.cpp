@@ -54,16 +54,9 @@ std::vector<int64_t> parse_shape(const std::string& text) {
   std::vector<int64_t> shape;
   std::stringstream in(text);
   for (std::string part; std::getline(in, part, 'x');) {
-    std::size_t used = 0;
-    long long v = 0;
-    try {
-      v = std::stoll(part, &used);
-    } catch (const std::exception&) {  // std::stoll's own: no digits, or out of range
-      used = 0;
-    }
-    if (used == 0 || used != part.size() || v <= 0)
-      throw UserError("--input " + text + ": use CxHxW (e.g. 3x32x32) or F, with positive sizes");
-    shape.push_back(v);
+    const std::optional<long long> size = whole_integer(part);
+    if (!size || *size <= 0) throw UserError("--input " + text + ": use CxHxW (e.g. 3x32x32) or F, with positive sizes");
+    shape.push_back(*size);
   }
   if (shape.size() != 3 && shape.size() != 1) throw UserError("--input " + text + ": use CxHxW (e.g. 3x32x32) or F");
   return shape;

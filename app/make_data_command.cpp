@@ -35,18 +35,12 @@ boost::program_options::options_description make_data_options() {
 constexpr const char* kMarker = ".hpsearch-make-data";
 
 long long parse_integer(const std::string& option, const std::string& text, long long low, long long high) {
-  std::size_t used = 0;
-  long long value = 0;
-  try {
-    value = std::stoll(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || text.empty() || value < low || value > high) {
+  const std::optional<long long> value = whole_integer(text);
+  if (!value || *value < low || *value > high) {
     throw UserError("make-data " + option + " " + text + ": expected an integer in [" + std::to_string(low) + ", " + std::to_string(high) +
                     "]\n" + usage_hint(kMakeDataUsage));
   }
-  return value;
+  return *value;
 }
 
 bool is_generated_file(const std::string& name) {

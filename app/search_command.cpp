@@ -90,16 +90,9 @@ void finish_run_args(const po::variables_map& vm, SearchArgs& a) {
   if (a.trials_given) a.sets.push_back("trials=" + vm["trials"].as<std::string>());
   if (vm.count("more")) {
     const std::string text = vm["more"].as<std::string>();
-    std::size_t used = 0;
-    long long n = 0;
-    try {
-      n = std::stoll(text, &used);
-    } catch (const std::exception&) {  // std::stoll's own: no digits, or out of range
-      used = 0;
-    }
-    if (used == 0 || used != text.size() || n < 1 || n > 100000000)
-      throw UserError("--more " + text + ": expected a number of trials, an integer in [1, 100000000]");
-    a.more_trials = static_cast<int>(n);
+    const std::optional<long long> n = whole_integer(text);
+    if (!n || *n < 1 || *n > 100000000) throw UserError("--more " + text + ": expected a number of trials, an integer in [1, 100000000]");
+    a.more_trials = static_cast<int>(*n);
   }
   if (vm.count("retries")) a.sets.push_back("retries.failed=" + vm["retries"].as<std::string>());
   if (vm.count("gpus-per-trial")) a.sets.push_back("resources.gpus_per_trial=" + vm["gpus-per-trial"].as<std::string>());

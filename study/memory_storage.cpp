@@ -47,12 +47,7 @@ void MemoryStorage::start_trial(int number, const std::vector<double>& point, co
   e.worker = worker;
   e.config = config;
   e.steps.clear();
-  t.number = number;
-  t.state = TrialState::Running;
-  t.point = point;
-  t.value.reset();
-  t.intermediate.clear();
-  t.error.clear();
+  t = TrialRecord{number, TrialState::Running, point, std::nullopt, {}, {}};  // no value, steps or error yet
 }
 
 void MemoryStorage::record_step(int number, int step, const json& metrics) {

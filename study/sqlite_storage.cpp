@@ -671,13 +671,7 @@ void SqliteStorage::start_trial(int number, const std::vector<double>& point, co
     transaction.commit();
   }
   if (!rerun) history_.trials.emplace_back();
-  TrialRecord& t = history_.trials[index];
-  t.number = number;
-  t.state = TrialState::Running;
-  t.point = point;
-  t.value.reset();
-  t.intermediate.clear();
-  t.error.clear();
+  history_.trials[index] = TrialRecord{number, TrialState::Running, point, std::nullopt, {}, {}};  // no value, steps or error yet
 }
 
 void SqliteStorage::retry_trial(int number, const std::string& ended_as, const std::string& error, const std::string& waiting_reason) {

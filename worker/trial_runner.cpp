@@ -50,11 +50,10 @@ class ChannelReporter : public StepReporter {
     if (stopped_) return false;
     // Step 0 (the untrained model) is kept as a reference but is not a best to beat: patience
     // counts from the best trained step.
-    if (metrics.is_object() && metrics.contains(metric_) && metrics[metric_].is_number()) {
-      steps_.emplace_back(step, metrics[metric_].get<double>());
-    }
-    if (step >= 1 && metrics.is_object() && metrics.contains(metric_) && metrics[metric_].is_number()) {
-      const double value = metrics[metric_].get<double>();
+    if (!metrics.is_object() || !metrics.contains(metric_) || !metrics[metric_].is_number()) return true;
+    const double value = metrics[metric_].get<double>();
+    steps_.emplace_back(step, value);
+    if (step >= 1) {
       const double loss = mode_ == ObjectiveMode::Minimize ? value : -value;
       if (std::isfinite(loss) && (!best_ || loss < best_loss_)) {
         best_ = value;
