@@ -225,7 +225,7 @@ int run_search_command(int argc, char** argv, const SearchWorld& world) {
   if (prepared.nothing_to_do) {
     // Not a mistake: the study holds what was asked (a batch job that resumes until the study is
     // done ends cleanly), so exit 0, on every rank: the workers, told the study, are sent home at
-    // once. Nothing was written.
+    // once. The database holds what it held (the study's lock was taken and given back).
     pool->shutdown();
     const int finished = prepared.finished_before;
     std::cerr << "hpsearch: study '" << args.study << "' in " << args.db << ": already " << finished << " trials finished >= "
